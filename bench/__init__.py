@@ -1,0 +1,1 @@
+"""Benchmarks of assistgate; importable so tests can reuse their helpers."""

@@ -1,0 +1,19 @@
+"""The `assistgate` command line: one group per domain, each command with --help."""
+
+from __future__ import annotations
+
+import click
+
+from assistgate import __version__
+from assistgate.cli.demo import demo
+from assistgate.cli.policy import policy
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="assistgate")
+def main() -> None:
+    """Review, decide, record and publish every request for police help from an immigration agency."""
+
+
+main.add_command(policy)
+main.add_command(demo)
