@@ -1,3 +1,3 @@
-"""assistgate: review, decide, record and publish every request for police help from a federal immigration agency."""
+"""assistgate: review, decide, record and publish police help requested by immigration agencies."""
 
 __version__ = "0.1.0"

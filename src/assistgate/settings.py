@@ -29,21 +29,27 @@ class Settings:
         env = dict(os.environ) if env is None else env
         environment = env.get("ASSISTGATE_ENVIRONMENT", cls.environment)
         if environment not in ENVIRONMENTS:
-            raise SettingsError(f"ASSISTGATE_ENVIRONMENT: expected one of "
-                                f"{', '.join(ENVIRONMENTS)}; got {environment!r}")
+            raise SettingsError(
+                f"ASSISTGATE_ENVIRONMENT: expected one of "
+                f"{', '.join(ENVIRONMENTS)}; got {environment!r}"
+            )
         raw_profiles = env.get("ASSISTGATE_DEFAULT_PROFILES")
         profiles = cls.default_profiles
         if raw_profiles is not None:
             profiles = tuple(p.strip() for p in raw_profiles.split(",") if p.strip())
             if not profiles:
-                raise SettingsError("ASSISTGATE_DEFAULT_PROFILES: expected a comma-separated "
-                                    "list of profile ids; got an empty value")
+                raise SettingsError(
+                    "ASSISTGATE_DEFAULT_PROFILES: expected a comma-separated "
+                    "list of profile ids; got an empty value"
+                )
         timezone = env.get("ASSISTGATE_TIMEZONE", cls.timezone)
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise SettingsError(f"ASSISTGATE_TIMEZONE: expected an IANA time zone such as "
-                                f"America/Kentucky/Louisville; got {timezone!r}") from exc
+            raise SettingsError(
+                f"ASSISTGATE_TIMEZONE: expected an IANA time zone such as "
+                f"America/Kentucky/Louisville; got {timezone!r}"
+            ) from exc
         return cls(environment=environment, default_profiles=profiles, timezone=timezone)
 
     def today(self) -> dt.date:

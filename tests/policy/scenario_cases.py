@@ -43,6 +43,13 @@ def load_scenarios() -> list[Scenario]:
         for item in doc["scenarios"]:
             assessment = dict(item["assessment"])
             assessment.setdefault("profile", doc["profile"])
-            cases.append(Scenario(path.name, item["name"], assessment,
-                                  item.get("expect", {}), item.get("expect_error")))
+            cases.append(
+                Scenario(
+                    path.name,
+                    item["name"],
+                    assessment,
+                    item.get("expect", {}),
+                    item.get("expect_error"),
+                )
+            )
     return cases

@@ -24,8 +24,7 @@ def _base() -> dict[str, Any]:
 def _write(root: Path, data: dict[str, Any], name: str | None = None) -> None:
     folder = root / data["id"]
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name or data['version']}.yaml").write_text(yaml.safe_dump(data),
-                                                             encoding="utf-8")
+    (folder / f"{name or data['version']}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
 
 
 def _load_error(tmp_path: Path, data: dict[str, Any]) -> str:
@@ -81,7 +80,7 @@ def test_a_rule_may_not_cite_a_clause_marked_not_formalised(tmp_path: Path) -> N
 def test_a_file_whose_name_does_not_match_its_version_is_refused(tmp_path: Path) -> None:
     data = _base()
     _write(tmp_path, data, name="2017-09-23")
-    with pytest.raises(ProfileError, match="must be at louisville-lmpd-2017/2017-09-22.yaml"):
+    with pytest.raises(ProfileError, match=r"must be at louisville-lmpd-2017/2017-09-22\.yaml"):
         load_registry(tmp_path)
 
 
@@ -102,8 +101,10 @@ def test_a_new_dated_version_closes_the_previous_one_the_day_before(tmp_path: Pa
     facts = {"requested_actions": ["interpreter"], "crime": {"status": "occurring"}}
     before = engine.evaluate_json({**facts, "date": "2019-12-31"})
     after = engine.evaluate_json({**facts, "date": "2020-01-01"})
-    assert (before["profile_version"], before["prohibited_actions"]) == \
-        ("2017-09-22", ["interpreter"])
+    assert (before["profile_version"], before["prohibited_actions"]) == (
+        "2017-09-22",
+        ["interpreter"],
+    )
     assert (after["profile_version"], after["permitted_actions"]) == ("2020-01-01", ["interpreter"])
 
 

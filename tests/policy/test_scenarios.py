@@ -37,15 +37,17 @@ def test_scenario(scenario: Scenario) -> None:
     # Invariants every answer keeps, whatever the profile.
     requested = scenario.assessment.get("requested_actions")
     if requested is not None:
-        assert sorted(decision["permitted_actions"] + decision["prohibited_actions"]) == \
-            sorted(requested)
+        assert sorted(decision["permitted_actions"] + decision["prohibited_actions"]) == sorted(
+            requested
+        )
     if decision["decision"] == "decline":
         assert decision["permitted_actions"] == []
 
 
 def test_scenarios_exist_for_every_profile() -> None:
-    covered = {s.assessment["profile"] for s in SCENARIOS if isinstance(s.assessment["profile"],
-                                                                        str)}
+    covered = {
+        s.assessment["profile"] for s in SCENARIOS if isinstance(s.assessment["profile"], str)
+    }
     assert default_registry().ids <= covered
 
 
@@ -90,6 +92,5 @@ def test_scenarios_cover_both_sides_of_every_effective_date() -> None:
         if p.effective_to is not None:
             for edge in (p.effective_to, p.effective_to + one_day):
                 if edge not in dates[p.id]:
-                    gaps.append(f"{p.id} {p.version}: no scenario dated {edge} "
-                                f"(effective_to edge)")
+                    gaps.append(f"{p.id} {p.version}: no scenario dated {edge} (effective_to edge)")
     assert not gaps, "\n".join(gaps)

@@ -12,7 +12,7 @@ from assistgate.cli.policy import policy
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="assistgate")
 def main() -> None:
-    """Review, decide, record and publish every request for police help from an immigration agency."""
+    """Review, decide, record and publish requests for police help from immigration agencies."""
 
 
 main.add_command(policy)

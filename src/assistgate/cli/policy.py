@@ -37,8 +37,9 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def load_json_document(text: str, name: str) -> Any:
     """Decode strict JSON (no NaN, no repeated keys), or exit 2 saying where it is malformed."""
     try:
-        return json.loads(text, parse_constant=_reject_constant,
-                          object_pairs_hook=_no_duplicate_keys)
+        return json.loads(
+            text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys
+        )
     except json.JSONDecodeError as exc:
         _fail(f"{name} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}")
     except ValueError as exc:
@@ -66,11 +67,15 @@ def policy() -> None:
 
 @policy.command()
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--profile", "profiles", multiple=True, metavar="ID",
-              help="Profile for assessments that name none (repeat for several instruments); "
-                   "default: ASSISTGATE_DEFAULT_PROFILES or louisville-lmpd-2017.")
-@click.option("--text", "as_text", is_flag=True,
-              help="Print a readable summary instead of JSON.")
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    metavar="ID",
+    help="Profile for assessments that name none (repeat for several instruments); "
+    "default: ASSISTGATE_DEFAULT_PROFILES or louisville-lmpd-2017.",
+)
+@click.option("--text", "as_text", is_flag=True, help="Print a readable summary instead of JSON.")
 def evaluate(file: Any, profiles: tuple[str, ...], as_text: bool) -> None:
     """Decide the assessment(s) in FILE ('-' for standard input) and print the decision(s).
 
@@ -115,13 +120,33 @@ def list_profiles(as_json: bool) -> None:
     """List the profiles shipped, each dated version, and its sources."""
     versions = default_registry().all_versions()
     if as_json:
-        click.echo(json.dumps([{
-            "id": p.id, "version": p.version, "title": p.title, "jurisdiction": p.jurisdiction,
-            "instrument": p.instrument, "effective_from": p.effective_from.isoformat(),
-            "effective_to": p.effective_to.isoformat() if p.effective_to else None,
-            "sources": [{"title": s.title, "date": s.date.isoformat(), "url": s.url,
-                         "official": s.official} for s in p.sources],
-        } for p in versions], indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": p.id,
+                        "version": p.version,
+                        "title": p.title,
+                        "jurisdiction": p.jurisdiction,
+                        "instrument": p.instrument,
+                        "effective_from": p.effective_from.isoformat(),
+                        "effective_to": p.effective_to.isoformat() if p.effective_to else None,
+                        "sources": [
+                            {
+                                "title": s.title,
+                                "date": s.date.isoformat(),
+                                "url": s.url,
+                                "official": s.official,
+                            }
+                            for s in p.sources
+                        ],
+                    }
+                    for p in versions
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     for p in versions:
         until = p.effective_to.isoformat() if p.effective_to else "in force"
@@ -133,8 +158,12 @@ def list_profiles(as_json: bool) -> None:
 
 @policy.command()
 @click.argument("profile_id", metavar="PROFILE")
-@click.option("--date", "on_date", metavar="YYYY-MM-DD",
-              help="Explain the version in force on this date (default: every version).")
+@click.option(
+    "--date",
+    "on_date",
+    metavar="YYYY-MM-DD",
+    help="Explain the version in force on this date (default: every version).",
+)
 def explain(profile_id: str, on_date: str | None) -> None:
     """Print PROFILE's clauses and rules as readable text, version by version."""
     registry = default_registry()

@@ -1,4 +1,4 @@
-"""Policy as code: dated profiles of each jurisdiction's rules and the pure engine that applies them.
+"""Policy as code: dated profiles of each jurisdiction's rules and the pure engine applying them.
 
 This package imports no web framework, no ORM and does no I/O beyond reading its profile files.
 """

@@ -27,14 +27,19 @@ Predicate = Callable[[Assessment], bool]
 def compile_condition(node: Any, *, source: str, path: str) -> Predicate:
     """Turn one YAML condition into a predicate over an assessment."""
     if not isinstance(node, dict) or len(node) != 1:
-        raise ProfileError(source, path, "expected a condition: a mapping with exactly one key "
-                                         "(all, any, not, or a fact name)")
+        raise ProfileError(
+            source,
+            path,
+            "expected a condition: a mapping with exactly one key (all, any, not, or a fact name)",
+        )
     ((key, value),) = node.items()
     if key in ("all", "any"):
         if not isinstance(value, list) or not value:
             raise ProfileError(source, f"{path}.{key}", "expected a non-empty list of conditions")
-        parts = tuple(compile_condition(v, source=source, path=f"{path}.{key}[{i}]")
-                      for i, v in enumerate(value))
+        parts = tuple(
+            compile_condition(v, source=source, path=f"{path}.{key}[{i}]")
+            for i, v in enumerate(value)
+        )
         return _all(parts) if key == "all" else _any(parts)
     if key == "not":
         inner = compile_condition(value, source=source, path=f"{path}.not")
@@ -44,17 +49,21 @@ def compile_condition(node: Any, *, source: str, path: str) -> Predicate:
 
 def _compile_test(fact: str, value: Any, *, source: str, path: str) -> Predicate:
     if fact not in FACT_VALUES:
-        raise ProfileError(source, f"{path}.{fact}",
-                           f"unknown fact; expected all, any, not or one of "
-                           f"{', '.join(FACT_VALUES)}")
+        raise ProfileError(
+            source,
+            f"{path}.{fact}",
+            f"unknown fact; expected all, any, not or one of {', '.join(FACT_VALUES)}",
+        )
     allowed = FACT_VALUES[fact]
     wanted = value if isinstance(value, list) else [value]
     for v in wanted:
         # bool is an int in Python: compare types too so `1` never stands for `true`.
         if not any(v == a and type(v) is type(a) for a in allowed):
-            raise ProfileError(source, f"{path}.{fact}",
-                               f"{v!r} is not a value of {fact}; expected one of "
-                               f"{', '.join(map(str, allowed))}")
+            raise ProfileError(
+                source,
+                f"{path}.{fact}",
+                f"{v!r} is not a value of {fact}; expected one of {', '.join(map(str, allowed))}",
+            )
     get = FACT_GETTERS[fact]
     if len(wanted) == 1:
         (single,) = wanted

@@ -31,8 +31,13 @@ class Reason:
     applies_to: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"clause": self.clause, "text": self.text, "source": self.source,
-                "profile": self.profile, "applies_to": list(self.applies_to)}
+        return {
+            "clause": self.clause,
+            "text": self.text,
+            "source": self.source,
+            "profile": self.profile,
+            "applies_to": list(self.applies_to),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +75,13 @@ class Decision:
         }
         if self.parts:
             out["by_profile"] = [
-                {"profile": p.profiles[0], "profile_version": p.versions[0],
-                 "decision": p.decision, "grounds": list(p.grounds),
-                 "prohibited_actions": list(p.prohibited_actions)}
+                {
+                    "profile": p.profiles[0],
+                    "profile_version": p.versions[0],
+                    "decision": p.decision,
+                    "grounds": list(p.grounds),
+                    "prohibited_actions": list(p.prohibited_actions),
+                }
                 for p in self.parts
             ]
         return out
@@ -100,7 +109,8 @@ def decide(profile: Profile, a: Assessment, on_date: dt.date) -> Decision:
     for action in a.requested_actions:
         rule = rules[action]
         ok = not rule.always_prohibited and (
-            bool(held) if rule.needs_any_ground else not rule.needs_grounds.isdisjoint(held))
+            bool(held) if rule.needs_any_ground else not rule.needs_grounds.isdisjoint(held)
+        )
         if ok:
             permitted.append(action)
             cite(rule.clause, f"permitted:{action}")
@@ -119,8 +129,17 @@ def decide(profile: Profile, a: Assessment, on_date: dt.date) -> Decision:
         Reason(profile.id, cid, clauses[cid].text, clauses[cid].source.cite(), tuple(what))
         for cid, what in applied.items()
     )
-    return Decision((profile.id,), (profile.version,), on_date, decision, grounds,
-                    tuple(permitted), tuple(prohibited), tuple(required), reasons)
+    return Decision(
+        (profile.id,),
+        (profile.version,),
+        on_date,
+        decision,
+        grounds,
+        tuple(permitted),
+        tuple(prohibited),
+        tuple(required),
+        reasons,
+    )
 
 
 def combine(parts: Sequence[Decision], requested: Sequence[str]) -> Decision:
@@ -154,9 +173,13 @@ def _union(groups: Any) -> tuple[str, ...]:
 class PolicyEngine:
     """Decides assessments with the profiles in force on each request's date."""
 
-    def __init__(self, *, registry: ProfileRegistry | None = None,
-                 default_profiles: Sequence[str] = ("louisville-lmpd-2017",),
-                 today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(
+        self,
+        *,
+        registry: ProfileRegistry | None = None,
+        default_profiles: Sequence[str] = ("louisville-lmpd-2017",),
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
         self.registry = registry or default_registry()
         unknown = [p for p in default_profiles if p not in self.registry.ids]
         if not default_profiles or unknown:
@@ -193,6 +216,8 @@ class PolicyEngine:
 
 def _not_in_force(pid: str, day: dt.date, first: Profile) -> str:
     if day < first.effective_from:
-        return (f"profile {pid} is not in force on {day.isoformat()}: it takes effect on "
-                f"{first.effective_from.isoformat()} (give a later date, or another profile)")
+        return (
+            f"profile {pid} is not in force on {day.isoformat()}: it takes effect on "
+            f"{first.effective_from.isoformat()} (give a later date, or another profile)"
+        )
     return f"profile {pid} is no longer in force on {day.isoformat()}"

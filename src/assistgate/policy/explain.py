@@ -21,12 +21,12 @@ def _words(action_or_ground: str) -> str:
 
 def explain_profile(p: Profile) -> str:
     """Return one profile version as readable text: where it comes from and what it decides."""
-    until = p.effective_to.isoformat() if p.effective_to else "still in force"
+    until = f"until {p.effective_to.isoformat()}" if p.effective_to else "and still in force"
     lines = [
         f"{p.title}",
         f"  profile {p.id}, version {p.version}",
         f"  {p.instrument}; {p.jurisdiction}",
-        f"  in force from {p.effective_from.isoformat()} until {until}",
+        f"  in force from {p.effective_from.isoformat()} {until}",
         "",
         "Sources",
     ]
@@ -52,13 +52,19 @@ def explain_profile(p: Profile) -> str:
     for r in p.action_rules.values():
         if r.always_prohibited:
             continue
-        needs = "any ground" if r.needs_any_ground else " or ".join(
-            _words(g) for g in sorted(r.needs_grounds))
+        needs = (
+            "any ground"
+            if r.needs_any_ground
+            else " or ".join(_words(g) for g in sorted(r.needs_grounds))
+        )
         lines.append(f"  - {_words(r.action)}: needs {needs}  [{r.clause}]")
 
     lines += ["", "Required"]
-    lines += [f"  - {_words(r.action)} ({'on every request' if r.when == 'always' else 'when the decision is ' + r.when}): "
-              f"{r.summary}  [{r.clause}]" for r in p.requirements] or ["  (nothing beyond the decision)"]
+    for req in p.requirements:
+        when = "on every request" if req.when == "always" else f"when the decision is {req.when}"
+        lines.append(f"  - {_words(req.action)} ({when}): {req.summary}  [{req.clause}]")
+    if not p.requirements:
+        lines.append("  (nothing beyond the decision)")
 
     lines += ["", "The clauses, in our words"]
     for c in p.clauses.values():

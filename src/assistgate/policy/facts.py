@@ -1,4 +1,4 @@
-"""The assessment: what was asked and the facts a commanding officer recorded, checked field by field.
+"""The assessment: what was asked and the facts a commanding officer recorded, field by field.
 
 An assessment is the engine's only input. `parse_assessment` turns a decoded JSON object into
 an `Assessment`, filling the documented defaults, and raises `AssessmentError` naming every
@@ -169,8 +169,9 @@ class _Reader:
     def fail(self, path: str, message: str) -> None:
         self.problems.append(FieldProblem(path, message))
 
-    def choice(self, obj: Mapping[str, Any], key: str, path: str, options: tuple[str, ...],
-               default: str) -> str:
+    def choice(
+        self, obj: Mapping[str, Any], key: str, path: str, options: tuple[str, ...], default: str
+    ) -> str:
         if key not in obj:
             return default
         value = obj[key]
@@ -193,11 +194,15 @@ class _Reader:
             return ""
         return value
 
-    def section(self, obj: Mapping[str, Any], key: str, fields: tuple[str, ...]) -> Mapping[str, Any]:
+    def section(
+        self, obj: Mapping[str, Any], key: str, fields: tuple[str, ...]
+    ) -> Mapping[str, Any]:
         value = obj.get(key, {})
         if not isinstance(value, dict):
-            self.fail(key, f"expected an object with the fields {', '.join(fields)}; "
-                           f"got {_describe(value)}")
+            self.fail(
+                key,
+                f"expected an object with the fields {', '.join(fields)}; got {_describe(value)}",
+            )
             return {}
         for extra in value:
             if extra not in fields:
@@ -221,8 +226,11 @@ class _Reader:
         seen: set[str] = set()
         for path, pid in zip(paths, ids, strict=True):
             if not isinstance(pid, str) or pid not in known:
-                self.fail(path, f"expected a known profile id ({', '.join(sorted(known))}); "
-                                f"got {_describe(pid)}")
+                self.fail(
+                    path,
+                    f"expected a known profile id ({', '.join(sorted(known))}); "
+                    f"got {_describe(pid)}",
+                )
             elif pid in seen:
                 self.fail(path, f"profile {pid!r} is listed twice")
             else:
@@ -271,8 +279,9 @@ def parse_assessment(obj: object, *, known_profiles: frozenset[str]) -> Assessme
         if key not in TOP_LEVEL_FIELDS:
             r.fail(str(key), f"unknown field; expected {_one_of(TOP_LEVEL_FIELDS)}")
 
-    w = r.section(obj, "warrant",
-                  ("kind", "verified", "immigration_offense", "issued_by", "description"))
+    w = r.section(
+        obj, "warrant", ("kind", "verified", "immigration_offense", "issued_by", "description")
+    )
     warrant = Warrant(
         kind=r.choice(w, "kind", "warrant.kind", WARRANT_KINDS, "none"),
         verified=r.boolean(w, "verified", "warrant.verified"),
@@ -317,20 +326,30 @@ def _check_consistency(r: _Reader, warrant: Warrant, crime: Crime) -> None:
     """Refuse facts that contradict each other rather than guess which one is meant."""
     if warrant.kind == "none":
         if warrant.verified:
-            r.fail("warrant.verified", "expected false when warrant.kind is none: "
-                                       "there is no warrant to verify")
+            r.fail(
+                "warrant.verified",
+                "expected false when warrant.kind is none: there is no warrant to verify",
+            )
         if warrant.immigration_offense:
             r.fail("warrant.immigration_offense", "expected false when warrant.kind is none")
         if warrant.issued_by != "unknown":
             r.fail("warrant.issued_by", "expected unknown (or no value) when warrant.kind is none")
-    if warrant.kind in ("administrative_immigration", "immigration_detainer") and \
-            warrant.issued_by in JUDGES:
-        r.fail("warrant.issued_by", f"expected immigration_officer or unknown: a warrant of kind "
-                                    f"{warrant.kind} is signed by an immigration officer, "
-                                    f"not a judge (use judicial_criminal for a judge's warrant)")
+    if (
+        warrant.kind in ("administrative_immigration", "immigration_detainer")
+        and warrant.issued_by in JUDGES
+    ):
+        r.fail(
+            "warrant.issued_by",
+            f"expected immigration_officer or unknown: a warrant of kind "
+            f"{warrant.kind} is signed by an immigration officer, "
+            f"not a judge (use judicial_criminal for a judge's warrant)",
+        )
     if warrant.kind == "judicial_criminal" and warrant.issued_by == "immigration_officer":
-        r.fail("warrant.issued_by", "expected a judge (state_judge, federal_judge, "
-                                    "federal_magistrate_judge) or unknown: a judicial_criminal "
-                                    "warrant is signed by a judge")
+        r.fail(
+            "warrant.issued_by",
+            "expected a judge (state_judge, federal_judge, "
+            "federal_magistrate_judge) or unknown: a judicial_criminal "
+            "warrant is signed by a judge",
+        )
     if crime.status == "none" and crime.immigration_offense:
         r.fail("crime.immigration_offense", "expected false when crime.status is none")

@@ -1,4 +1,4 @@
-"""Policy profiles: dated versions of one jurisdiction's rules, loaded from the package's YAML files.
+"""Policy profiles: dated versions of one jurisdiction's rules, loaded from the package's YAML.
 
 Layout: `profiles/<profile-id>/<version>.yaml`, one file per dated version. A changed rule is a
 new file with a later `effective_from`, never an edit of the old one; a version is in force from
@@ -95,8 +95,9 @@ class Profile:
 
     def in_force_on(self, day: dt.date) -> bool:
         """Say whether this version applies to a request received on `day`."""
-        return self.effective_from <= day and (self.effective_to is None
-                                               or day <= self.effective_to)
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to
+        )
 
     def cited_clauses(self) -> set[str]:
         """Return the ids of the clauses that some rule of this profile implements."""
@@ -143,12 +144,16 @@ def _chain_versions(versions: list[Profile]) -> tuple[Profile, ...]:
             chained.append(p)
             continue
         if nxt.effective_from == p.effective_from:
-            raise ProfileError(nxt.file, "effective_from",
-                               f"two versions of {p.id} start on the same day")
+            raise ProfileError(
+                nxt.file, "effective_from", f"two versions of {p.id} start on the same day"
+            )
         last_day = nxt.effective_from - dt.timedelta(days=1)
         if p.effective_to is not None and p.effective_to > last_day:
-            raise ProfileError(p.file, "effective_to",
-                               f"overlaps the next version, which starts {nxt.effective_from}")
+            raise ProfileError(
+                p.file,
+                "effective_to",
+                f"overlaps the next version, which starts {nxt.effective_from}",
+            )
         chained.append(replace(p, effective_to=p.effective_to or last_day))
     return tuple(chained)
 
@@ -180,8 +185,10 @@ def load_profile(path: Path) -> Profile:
     if profile_id != path.parent.name or version != path.stem:
         raise ProfileError(src, "id", f"file must be at {profile_id}/{version}.yaml")
 
-    sources = {s.key: s for s in (_source(x, src, f"sources[{i}]")
-                                  for i, x in enumerate(p.items("sources")))}
+    sources = {
+        s.key: s
+        for s in (_source(x, src, f"sources[{i}]") for i, x in enumerate(p.items("sources")))
+    }
     clauses: dict[str, Clause] = {}
     for i, c in enumerate(p.items("clauses")):
         cf = _Fields(c, src, f"clauses[{i}]")
@@ -191,16 +198,18 @@ def load_profile(path: Path) -> Profile:
         key = cf.string("source")
         if key not in sources:
             raise ProfileError(src, f"clauses[{i}].source", f"unknown source key {key!r}")
-        clauses[cid] = Clause(cid, cf.string("text"), sources[key],
-                              cf.string("not_formalised", optional=True))
+        clauses[cid] = Clause(
+            cid, cf.string("text"), sources[key], cf.string("not_formalised", optional=True)
+        )
 
     def clause_ref(f: _Fields, key: str = "clause") -> str:
         cid = f.string(key)
         if cid not in clauses:
             raise ProfileError(src, f.at(key), f"unknown clause {cid!r}")
         if clauses[cid].not_formalised:
-            raise ProfileError(src, f.at(key),
-                               f"clause {cid} is marked not formalised but a rule cites it")
+            raise ProfileError(
+                src, f.at(key), f"clause {cid} is marked not formalised but a rule cites it"
+            )
         return cid
 
     grounds: list[Ground] = []
@@ -208,8 +217,11 @@ def load_profile(path: Path) -> Profile:
         gf = _Fields(g, src, f"grounds[{i}]")
         when = gf.get("when")
         test = compile_condition(when, source=src, path=gf.at("when"))
-        grounds.append(Ground(gf.ident("id"), clause_ref(gf), gf.string("summary"), test,
-                              describe_condition(when)))
+        grounds.append(
+            Ground(
+                gf.ident("id"), clause_ref(gf), gf.string("summary"), test, describe_condition(when)
+            )
+        )
     ground_ids = {g.id for g in grounds}
     if len(ground_ids) != len(grounds):
         raise ProfileError(src, "grounds", "a ground id is used twice")
@@ -230,15 +242,19 @@ def load_profile(path: Path) -> Profile:
         elif isinstance(needed, list) and needed and all(n in ground_ids for n in needed):
             rule_kw = {"needs_grounds": frozenset(needed)}
         else:
-            raise ProfileError(src, ef.at("grounds"),
-                               f"expected 'any' or a list of this profile's grounds "
-                               f"({', '.join(sorted(ground_ids))})")
+            raise ProfileError(
+                src,
+                ef.at("grounds"),
+                f"expected 'any' or a list of this profile's grounds "
+                f"({', '.join(sorted(ground_ids))})",
+            )
         for action in ef.action_list("actions"):
             _add_rule(rules, ActionRule(action, cid, always_prohibited=False, **rule_kw), src, ef)
     missing = [a for a in ACTIONS if a not in rules]
     if missing:
-        raise ProfileError(src, "actions", f"every action needs a rule; none for "
-                                           f"{', '.join(missing)}")
+        raise ProfileError(
+            src, "actions", f"every action needs a rule; none for {', '.join(missing)}"
+        )
 
     requirements: list[Requirement] = []
     for i, r in enumerate(p.items("required", optional=True)):
@@ -246,8 +262,9 @@ def load_profile(path: Path) -> Profile:
         when = rf.string("when")
         if when not in REQUIREMENT_WHEN:
             raise ProfileError(src, rf.at("when"), f"expected one of {', '.join(REQUIREMENT_WHEN)}")
-        requirements.append(Requirement(rf.ident("action"), when, clause_ref(rf),
-                                        rf.string("summary")))
+        requirements.append(
+            Requirement(rf.ident("action"), when, clause_ref(rf), rf.string("summary"))
+        )
 
     return Profile(
         id=profile_id,
@@ -278,8 +295,14 @@ def _source(raw: Any, src: str, path: str) -> Source:
     official = f.get("official")
     if not isinstance(official, bool):
         raise ProfileError(src, f.at("official"), "expected true or false")
-    return Source(f.ident("key"), f.string("title"), f.date("date"), f.string("url"),
-                  official, f.string("note", optional=True))
+    return Source(
+        f.ident("key"),
+        f.string("title"),
+        f.date("date"),
+        f.string("url"),
+        official,
+        f.string("note", optional=True),
+    )
 
 
 class _Fields:
@@ -309,8 +332,9 @@ class _Fields:
     def ident(self, key: str) -> str:
         value = self.string(key)
         if not _ID.match(value):
-            raise ProfileError(self.src, self.at(key), "expected lowercase letters, digits, "
-                                                       "'.', '_' or '-'")
+            raise ProfileError(
+                self.src, self.at(key), "expected lowercase letters, digits, '.', '_' or '-'"
+            )
         return value
 
     def date(self, key: str, *, optional: bool = False) -> Any:
@@ -333,6 +357,5 @@ class _Fields:
         value = self.items(key)
         for i, a in enumerate(value):
             if a not in ACTIONS:
-                raise ProfileError(self.src, f"{self.at(key)}[{i}]",
-                                   f"unknown action {a!r}")
+                raise ProfileError(self.src, f"{self.at(key)}[{i}]", f"unknown action {a!r}")
         return value
