@@ -153,7 +153,7 @@ def list_profiles(as_json: bool) -> None:
         click.echo(f"{p.id}  version {p.version}  ({p.effective_from.isoformat()} to {until})")
         click.echo(f"    {p.title} — {p.jurisdiction}")
         for s in p.sources:
-            click.echo(f"    source: {s.cite()}{'' if s.official else ' (secondary)'}")
+            click.echo(f"    source: {s.citation}{'' if s.official else ' (secondary)'}")
 
 
 @policy.command()

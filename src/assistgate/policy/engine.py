@@ -126,7 +126,7 @@ def decide(profile: Profile, a: Assessment, on_date: dt.date) -> Decision:
 
     clauses = profile.clauses
     reasons = tuple(
-        Reason(profile.id, cid, clauses[cid].text, clauses[cid].source.cite(), tuple(what))
+        Reason(profile.id, cid, clauses[cid].text, clauses[cid].source.citation, tuple(what))
         for cid, what in applied.items()
     )
     return Decision(

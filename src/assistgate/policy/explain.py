@@ -32,7 +32,7 @@ def explain_profile(p: Profile) -> str:
     ]
     for s in p.sources:
         kind = "official" if s.official else "secondary"
-        lines.append(f"  [{s.key}] {s.cite()} ({kind})")
+        lines.append(f"  [{s.key}] {s.citation} ({kind})")
         if s.note:
             lines.append(_wrap(s.note, "      "))
 

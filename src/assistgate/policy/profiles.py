@@ -34,10 +34,11 @@ class Source:
     url: str
     official: bool
     note: str = ""
+    citation: str = field(init=False, compare=False)
 
-    def cite(self) -> str:
-        """Return a one-line citation: title, date and link."""
-        return f"{self.title} ({self.date.isoformat()}), {self.url}"
+    def __post_init__(self) -> None:
+        # Built once here: every decision quotes it, and decisions are on the hot path.
+        object.__setattr__(self, "citation", f"{self.title} ({self.date.isoformat()}), {self.url}")
 
 
 @dataclass(frozen=True, slots=True)
