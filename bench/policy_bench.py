@@ -173,8 +173,9 @@ def load_policies(text: str, *, schema: Any = None) -> Any:
         result = cedarpy.validate_policies(text, schema)
         if not result.validation_passed:
             problems = "; ".join(str(e) for e in result.errors)
-            raise ValueError(f"Cedar policies do not validate against {SCHEMA_FILE.name}: "
-                             f"{problems}")
+            raise ValueError(
+                f"Cedar policies do not validate against {SCHEMA_FILE.name}: {problems}"
+            )
     return cedarpy.PolicySet.from_str(text)
 
 
@@ -185,8 +186,9 @@ def policies_without(policy_id: str, text: str) -> Any:
     disagree with the engine somewhere in the batch.
     """
     tree = cedarpy.PolicySet.from_str(text).to_pst()
-    kept = {pid: p for pid, p in tree.static_policies.items()
-            if p.annotations.get("id") != policy_id}
+    kept = {
+        pid: p for pid, p in tree.static_policies.items() if p.annotations.get("id") != policy_id
+    }
     if len(kept) == len(tree.static_policies):
         raise KeyError(f"no Cedar policy annotated @id({policy_id!r})")
     return cedarpy.PolicySet.from_pst(dataclasses.replace(tree, static_policies=kept))
@@ -200,9 +202,12 @@ def empty_entities() -> Any:
 def cedar_facts(a: Assessment) -> dict[str, Any]:
     """The facts a profile may test, shaped as the schema's `Facts`."""
     return {
-        "warrant": {"kind": a.warrant.kind, "verified": a.warrant.verified,
-                    "immigration_offense": a.warrant.immigration_offense,
-                    "issued_by": a.warrant.issued_by},
+        "warrant": {
+            "kind": a.warrant.kind,
+            "verified": a.warrant.verified,
+            "immigration_offense": a.warrant.immigration_offense,
+            "issued_by": a.warrant.issued_by,
+        },
         "crime": {"status": a.crime.status, "immigration_offense": a.crime.immigration_offense},
         "emergency": {"clear_public_danger": a.emergency.clear_public_danger},
         "violence_risk": {"articulated": a.violence_risk.articulated},
@@ -217,9 +222,15 @@ class CedarCall:
     entities: Any
 
 
-def cedar_call(a: Assessment, resource_id: str, *, facts_in: str = CONTEXT,
-               actions: Sequence[str] | None = None, empty: Any = None,
-               schema: Any = None) -> CedarCall:
+def cedar_call(
+    a: Assessment,
+    resource_id: str,
+    *,
+    facts_in: str = CONTEXT,
+    actions: Sequence[str] | None = None,
+    empty: Any = None,
+    schema: Any = None,
+) -> CedarCall:
     """One Cedar request per action (default: the requested actions) of one assessment.
 
     Entity uids are given as {"type", "id"} dicts (cedarpy parses them faster than the
@@ -237,14 +248,25 @@ def cedar_call(a: Assessment, resource_id: str, *, facts_in: str = CONTEXT,
     if facts_in == CONTEXT:
         context = json.dumps(cedar_facts(a))
         return CedarCall(
-            [{"principal": principal, "action": {"type": "Action", "id": act},
-              "resource": resource, "context": context} for act in wanted],
-            empty_entities() if empty is None else empty)
+            [
+                {
+                    "principal": principal,
+                    "action": {"type": "Action", "id": act},
+                    "resource": resource,
+                    "context": context,
+                }
+                for act in wanted
+            ],
+            empty_entities() if empty is None else empty,
+        )
     entity = [{"uid": resource, "attrs": cedar_facts(a), "parents": []}]
     return CedarCall(
-        [{"principal": principal, "action": {"type": "Action", "id": act},
-          "resource": resource} for act in wanted],
-        cedarpy.Entities.from_json_str(json.dumps(entity), schema))
+        [
+            {"principal": principal, "action": {"type": "Action", "id": act}, "resource": resource}
+            for act in wanted
+        ],
+        cedarpy.Entities.from_json_str(json.dumps(entity), schema),
+    )
 
 
 @dataclass(frozen=True)
@@ -272,9 +294,15 @@ class Disagreement:
         return "\n".join(lines)
 
 
-def find_disagreements(engine: PolicyEngine, policies: Any, batch: Sequence[dict[str, Any]],
-                       *, facts_in: str = CONTEXT, schema: Any = None,
-                       stop_after: int | None = None) -> list[Disagreement]:
+def find_disagreements(
+    engine: PolicyEngine,
+    policies: Any,
+    batch: Sequence[dict[str, Any]],
+    *,
+    facts_in: str = CONTEXT,
+    schema: Any = None,
+    stop_after: int | None = None,
+) -> list[Disagreement]:
     """Compare Cedar's answers with the engine's on every assessment of `batch`.
 
     They agree on an assessment when Cedar allows exactly the requested actions the engine
@@ -290,18 +318,38 @@ def find_disagreements(engine: PolicyEngine, policies: Any, batch: Sequence[dict
     for i, obj in enumerate(batch):
         a = engine.parse(obj)
         d = engine.evaluate(a)
-        call = cedar_call(a, f"a{i}", facts_in=facts_in, empty=empty, schema=schema,
-                          actions=(*a.requested_actions, DISPATCH_ACTION))
-        results = cedarpy.is_authorized_batch(call.requests, policies, call.entities,
-                                              request_schema)
+        call = cedar_call(
+            a,
+            f"a{i}",
+            facts_in=facts_in,
+            empty=empty,
+            schema=schema,
+            actions=(*a.requested_actions, DISPATCH_ACTION),
+        )
+        results = cedarpy.is_authorized_batch(
+            call.requests, policies, call.entities, request_schema
+        )
         *per_action, dispatch = results
-        cedar_permitted = tuple(act for act, r in zip(a.requested_actions, per_action,
-                                                      strict=True) if r.allowed)
+        cedar_permitted = tuple(
+            act for act, r in zip(a.requested_actions, per_action, strict=True) if r.allowed
+        )
         errors = tuple(str(e) for r in results for e in r.diagnostics.errors)
-        if (set(cedar_permitted) != set(d.permitted_actions)
-                or dispatch.allowed != (d.decision == DISPATCH) or errors):
-            found.append(Disagreement(i, obj, d.decision, d.permitted_actions,
-                                      dispatch.allowed, cedar_permitted, errors))
+        if (
+            set(cedar_permitted) != set(d.permitted_actions)
+            or dispatch.allowed != (d.decision == DISPATCH)
+            or errors
+        ):
+            found.append(
+                Disagreement(
+                    i,
+                    obj,
+                    d.decision,
+                    d.permitted_actions,
+                    dispatch.allowed,
+                    cedar_permitted,
+                    errors,
+                )
+            )
             if stop_after is not None and len(found) >= stop_after:
                 break
     return found
@@ -353,8 +401,9 @@ class Benchmark:
     reference: bool = False
 
 
-def benchmarks(engine: PolicyEngine, batch: Sequence[dict[str, Any]],
-               policies: Mapping[str, Any], schema: Any) -> list[Benchmark]:
+def benchmarks(
+    engine: PolicyEngine, batch: Sequence[dict[str, Any]], policies: Mapping[str, Any], schema: Any
+) -> list[Benchmark]:
     """The timed loops over the whole batch; `policies` maps each FACTS_IN to its PolicySet."""
     assessments = [engine.parse(obj) for obj in batch]
     empty = empty_entities()
@@ -395,34 +444,56 @@ def benchmarks(engine: PolicyEngine, batch: Sequence[dict[str, Any]],
 
     return [
         Benchmark("assistgate_evaluate", "assistgate evaluate (pre-parsed)", engine_evaluate),
-        Benchmark("assistgate_parse_evaluate", "assistgate parse + evaluate (from dicts)",
-                  engine_parse_evaluate),
-        Benchmark("cedar_entity_batch", "cedarpy facts pre-parsed as entity, batch/assess.",
-                  cedar_entity_batch, reference=True),
-        Benchmark("cedar_context_batch", "cedarpy facts in context, batch/assessment",
-                  cedar_context_batch),
-        Benchmark("cedar_context_schema", "cedarpy facts in context + schema, batch/assess.",
-                  cedar_context_schema),
-        Benchmark("cedar_context_per_action", "cedarpy facts in context, 1 call per action",
-                  cedar_context_per_action),
-        Benchmark("cedar_context_whole_batch", "cedarpy facts in context, whole batch 1 call",
-                  cedar_context_whole_batch),
+        Benchmark(
+            "assistgate_parse_evaluate",
+            "assistgate parse + evaluate (from dicts)",
+            engine_parse_evaluate,
+        ),
+        Benchmark(
+            "cedar_entity_batch",
+            "cedarpy facts pre-parsed as entity, batch/assess.",
+            cedar_entity_batch,
+            reference=True,
+        ),
+        Benchmark(
+            "cedar_context_batch", "cedarpy facts in context, batch/assessment", cedar_context_batch
+        ),
+        Benchmark(
+            "cedar_context_schema",
+            "cedarpy facts in context + schema, batch/assess.",
+            cedar_context_schema,
+        ),
+        Benchmark(
+            "cedar_context_per_action",
+            "cedarpy facts in context, 1 call per action",
+            cedar_context_per_action,
+        ),
+        Benchmark(
+            "cedar_context_whole_batch",
+            "cedarpy facts in context, whole batch 1 call",
+            cedar_context_whole_batch,
+        ),
     ]
 
 
-def measure_all(engine: PolicyEngine, batch: Sequence[dict[str, Any]],
-                policies: Mapping[str, Any], schema: Any, repeat: int,
-                progress: Callable[[str], None] = lambda _: None) -> list[Measurement]:
+def measure_all(
+    engine: PolicyEngine,
+    batch: Sequence[dict[str, Any]],
+    policies: Mapping[str, Any],
+    schema: Any,
+    repeat: int,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[Measurement]:
     out: list[Measurement] = []
     for b in benchmarks(engine, batch, policies, schema):
         progress(f"timing {b.label} ...")
-        out.append(Measurement(b.key, b.label, time_runs(b.run, repeat), len(batch),
-                               b.reference))
+        out.append(Measurement(b.key, b.label, time_runs(b.run, repeat), len(batch), b.reference))
     return out
 
 
-def cedar_internal_metrics(engine: PolicyEngine, batch: Sequence[dict[str, Any]],
-                           policies: Mapping[str, Any]) -> dict[str, float]:
+def cedar_internal_metrics(
+    engine: PolicyEngine, batch: Sequence[dict[str, Any]], policies: Mapping[str, Any]
+) -> dict[str, float]:
     """Cedar's own timings (mean µs per request) as cedarpy reports them, for context."""
     empty = empty_entities()
     out: dict[str, float] = {}
@@ -430,8 +501,7 @@ def cedar_internal_metrics(engine: PolicyEngine, batch: Sequence[dict[str, Any]]
         results = []
         for i, obj in enumerate(batch):
             call = cedar_call(engine.parse(obj), f"a{i}", facts_in=facts_in, empty=empty)
-            results += cedarpy.is_authorized_batch(call.requests, policies[facts_in],
-                                                   call.entities)
+            results += cedarpy.is_authorized_batch(call.requests, policies[facts_in], call.entities)
         for metric in ("authz_duration_micros", "build_request_duration_micros"):
             values = [float(r.metrics.get(metric, 0)) for r in results]
             out[f"{facts_in}_{metric}"] = round(statistics.mean(values), 2)
@@ -460,7 +530,8 @@ def environment(n: int, repeat: int, seed: int, requested: int) -> dict[str, Any
         "platform": platform.platform(),
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
-        "cores_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+        "cores_available": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
         else os.cpu_count(),
         "batch_size": n,
         "requested_actions": requested,
@@ -477,26 +548,41 @@ def verdict(measurements: Sequence[Measurement]) -> dict[str, Any]:
     engine = next(m for m in measurements if m.key == "assistgate_evaluate")
     under = engine.best_us < TARGET_US
     faster = engine.best_us < ref.best_us
-    return {"us_per_decision": TARGET_US, "engine_us": round(engine.best_us, 3),
-            "cedar_reference_us": round(ref.best_us, 3), "under_target": under,
-            "faster_than_cedar": faster, "met": under and faster}
+    return {
+        "us_per_decision": TARGET_US,
+        "engine_us": round(engine.best_us, 3),
+        "cedar_reference_us": round(ref.best_us, 3),
+        "under_target": under,
+        "faster_than_cedar": faster,
+        "met": under and faster,
+    }
 
 
-def results_json(env: dict[str, Any], checked: int, measurements: Sequence[Measurement],
-                 cedar_metrics: Mapping[str, float]) -> dict[str, Any]:
+def results_json(
+    env: dict[str, Any],
+    checked: int,
+    measurements: Sequence[Measurement],
+    cedar_metrics: Mapping[str, float],
+) -> dict[str, Any]:
     ref = next(m for m in measurements if m.reference)
     return {
         **env,
-        "agreement": {"assessments_checked": checked, "disagreements": 0,
-                      "cedar_variants": [how for _, _, how in CHECKED_VARIANTS]},
+        "agreement": {
+            "assessments_checked": checked,
+            "disagreements": 0,
+            "cedar_variants": [how for _, _, how in CHECKED_VARIANTS],
+        },
         "reference": ref.key,
         "results": [
-            {"key": m.key, "label": m.label,
-             "us_per_decision_best": round(m.best_us, 3),
-             "us_per_decision_median": round(m.median_us, 3),
-             "decisions_per_second": round(m.per_second),
-             "speed_vs_cedar": round(ref.best_us / m.best_us, 3),
-             "runs_s": [round(t, 6) for t in m.runs_s]}
+            {
+                "key": m.key,
+                "label": m.label,
+                "us_per_decision_best": round(m.best_us, 3),
+                "us_per_decision_median": round(m.median_us, 3),
+                "decisions_per_second": round(m.per_second),
+                "speed_vs_cedar": round(ref.best_us / m.best_us, 3),
+                "runs_s": [round(t, 6) for t in m.runs_s],
+            }
             for m in measurements
         ],
         "cedar_internal_us_per_request": dict(cedar_metrics),
@@ -504,8 +590,9 @@ def results_json(env: dict[str, Any], checked: int, measurements: Sequence[Measu
     }
 
 
-def render_table(env: dict[str, Any], measurements: Sequence[Measurement],
-                 cedar_metrics: Mapping[str, float]) -> str:
+def render_table(
+    env: dict[str, Any], measurements: Sequence[Measurement], cedar_metrics: Mapping[str, float]
+) -> str:
     ref = next(m for m in measurements if m.reference)
     lines = [
         f"Python {env['python']} ({env['python_implementation']}), cedarpy {env['cedarpy']}",
@@ -518,12 +605,16 @@ def render_table(env: dict[str, Any], measurements: Sequence[Measurement],
         "assistgate give the same answer on every assessment",
         "",
     ]
-    head = (f"{'implementation':<50} {'µs/decision':>11} {'median':>8} {'decisions/s':>12} "
-            f"{'vs Cedar':>9}")
+    head = (
+        f"{'implementation':<50} {'µs/decision':>11} {'median':>8} {'decisions/s':>12} "
+        f"{'vs Cedar':>9}"
+    )
     lines += [head, "-" * len(head)]
     for m in measurements:
-        lines.append(f"{m.label:<50} {m.best_us:>11.2f} {m.median_us:>8.2f} "
-                     f"{m.per_second:>12,.0f} {ref.best_us / m.best_us:>8.2f}x")
+        lines.append(
+            f"{m.label:<50} {m.best_us:>11.2f} {m.median_us:>8.2f} "
+            f"{m.per_second:>12,.0f} {ref.best_us / m.best_us:>8.2f}x"
+        )
     lines += [
         "",
         "µs/decision: best run / batch size; one decision = all the requested actions of one "
@@ -537,7 +628,8 @@ def render_table(env: dict[str, Any], measurements: Sequence[Measurement],
             f"authorize {cedar_metrics['context_authz_duration_micros']:.1f}, "
             f"build request {cedar_metrics['context_build_request_duration_micros']:.1f}; "
             f"facts on the entity: authorize {cedar_metrics['entity_authz_duration_micros']:.1f}"
-            f", build request {cedar_metrics['entity_build_request_duration_micros']:.1f}.")
+            f", build request {cedar_metrics['entity_build_request_duration_micros']:.1f}."
+        )
     v = verdict(measurements)
     lines += [
         "",
@@ -564,18 +656,30 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="policy_bench.py",
         description="Time assistgate's policy engine against an equivalent Cedar policy "
-                    "(cedarpy), after checking that both give the same answer on every "
-                    "assessment of the batch.")
-    p.add_argument("--n", type=_positive, default=DEFAULT_N,
-                   help=f"number of assessments in the batch (default {DEFAULT_N})")
-    p.add_argument("--repeat", type=_positive, default=DEFAULT_REPEAT,
-                   help=f"timed runs per implementation; best and median are reported "
-                        f"(default {DEFAULT_REPEAT})")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                   help=f"seed of the batch (default {DEFAULT_SEED})")
-    p.add_argument("--json", action="store_true",
-                   help="print the results as JSON instead of a table (progress goes to "
-                        "stderr)")
+        "(cedarpy), after checking that both give the same answer on every "
+        "assessment of the batch.",
+    )
+    p.add_argument(
+        "--n",
+        type=_positive,
+        default=DEFAULT_N,
+        help=f"number of assessments in the batch (default {DEFAULT_N})",
+    )
+    p.add_argument(
+        "--repeat",
+        type=_positive,
+        default=DEFAULT_REPEAT,
+        help=f"timed runs per implementation; best and median are reported "
+        f"(default {DEFAULT_REPEAT})",
+    )
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"seed of the batch (default {DEFAULT_SEED})"
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the results as JSON instead of a table (progress goes to stderr)",
+    )
     return p.parse_args(argv)
 
 
@@ -587,19 +691,24 @@ CHECKED_VARIANTS = (
 )
 
 
-def check_all(engine: PolicyEngine, batch: Sequence[dict[str, Any]],
-              policies: Mapping[str, Any], schema: Any,
-              progress: Callable[[str], None] = lambda _: None) -> str | None:
+def check_all(
+    engine: PolicyEngine,
+    batch: Sequence[dict[str, Any]],
+    policies: Mapping[str, Any],
+    schema: Any,
+    progress: Callable[[str], None] = lambda _: None,
+) -> str | None:
     """Run the agreement check for every Cedar variant timed; return an error or None."""
     for facts_in, with_schema, how in CHECKED_VARIANTS:
         sch = schema if with_schema else None
         progress(f"checking agreement on {len(batch):,} assessments ({how}) ...")
-        bad = find_disagreements(engine, policies[facts_in], batch, facts_in=facts_in,
-                                 schema=sch)
+        bad = find_disagreements(engine, policies[facts_in], batch, facts_in=facts_in, schema=sch)
         if bad:
-            return (f"Cedar ({POLICY_FILE.name}, {how}) and assistgate disagree on "
-                    f"{len(bad):,} of {len(batch):,} assessments; first differing case:\n"
-                    f"{bad[0].describe()}")
+            return (
+                f"Cedar ({POLICY_FILE.name}, {how}) and assistgate disagree on "
+                f"{len(bad):,} of {len(batch):,} assessments; first differing case:\n"
+                f"{bad[0].describe()}"
+            )
     return None
 
 

@@ -23,16 +23,20 @@ BATCH = pb.make_batch(2_000, seed=pb.DEFAULT_SEED)
 SCHEMA = pb.load_schema()
 
 # The @id of each permit rule of the Cedar policy.
-PERMIT_RULES = ("serve_criminal_warrant", "respond_to_crime", "emergency_response",
-                "any_ground")
+PERMIT_RULES = ("serve_criminal_warrant", "respond_to_crime", "emergency_response", "any_ground")
 
 
 def _ground_facts(obj: dict[str, Any]) -> tuple[object, ...]:
     w = obj.get("warrant", {})
     c = obj.get("crime", {})
-    return (w.get("kind", "none"), w.get("verified", False), w.get("immigration_offense", False),
-            c.get("status", "none"), c.get("immigration_offense", False),
-            obj["emergency"]["clear_public_danger"])
+    return (
+        w.get("kind", "none"),
+        w.get("verified", False),
+        w.get("immigration_offense", False),
+        c.get("status", "none"),
+        c.get("immigration_offense", False),
+        obj["emergency"]["clear_public_danger"],
+    )
 
 
 def test_batch_is_deterministic_and_mixed() -> None:
@@ -43,8 +47,13 @@ def test_batch_is_deterministic_and_mixed() -> None:
     assert {len(o["requested_actions"]) for o in BATCH} == {1, 2, 3, 4}
     # Every combination of the facts the grounds test that the contract allows: a warrant of
     # kind none is neither verified nor about immigration, and no crime is no immigration one.
-    kinds = [(k, v, i) for k in WARRANT_KINDS for v in (False, True) for i in (False, True)
-             if k != "none" or not (v or i)]
+    kinds = [
+        (k, v, i)
+        for k in WARRANT_KINDS
+        for v in (False, True)
+        for i in (False, True)
+        if k != "none" or not (v or i)
+    ]
     crimes = [(s, i) for s in CRIME_STATUSES for i in (False, True) if s != "none" or not i]
     every = {(*k, *c, d) for k in kinds for c in crimes for d in (False, True)}
     assert {_ground_facts(o) for o in BATCH} == every
@@ -52,13 +61,15 @@ def test_batch_is_deterministic_and_mixed() -> None:
     assert decisions == {"dispatch", "decline"}
 
 
-@pytest.mark.parametrize(("facts_in", "with_schema"),
-                         [(pb.CONTEXT, False), (pb.CONTEXT, True), (pb.ENTITY, True)])
+@pytest.mark.parametrize(
+    ("facts_in", "with_schema"), [(pb.CONTEXT, False), (pb.CONTEXT, True), (pb.ENTITY, True)]
+)
 def test_cedar_policy_agrees_with_engine(facts_in: str, with_schema: bool) -> None:
     schema = SCHEMA if with_schema else None
     policies = pb.load_policies(pb.policy_text(facts_in), schema=SCHEMA)
-    bad = pb.find_disagreements(ENGINE, policies, BATCH, facts_in=facts_in, schema=schema,
-                                stop_after=5)
+    bad = pb.find_disagreements(
+        ENGINE, policies, BATCH, facts_in=facts_in, schema=schema, stop_after=5
+    )
     assert not bad, "\n".join(d.describe() for d in bad)
 
 
@@ -75,11 +86,14 @@ def test_policy_missing_a_rule_disagrees(policy_id: str, facts_in: str) -> None:
     assert bad, f"removing Cedar rule {policy_id!r} went unnoticed on {len(BATCH)} assessments"
 
 
-@pytest.mark.parametrize("condition", [
-    "!context.warrant.immigration_offense",
-    "context.warrant.verified",
-    "!context.crime.immigration_offense",
-])
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "!context.warrant.immigration_offense",
+        "context.warrant.verified",
+        "!context.crime.immigration_offense",
+    ],
+)
 def test_policy_missing_a_condition_disagrees(condition: str) -> None:
     text = pb.policy_text()
     assert condition in text
@@ -100,7 +114,8 @@ def test_cedar_errors_count_as_disagreement() -> None:
     # A policy reading a fact the context lacks errors in Cedar, which then denies silently;
     # the check must report it even where denying happens to be the engine's answer too.
     policies = cedarpy.PolicySet.from_str(
-        'permit (principal, action, resource) when { context.no_such_fact };')
+        "permit (principal, action, resource) when { context.no_such_fact };"
+    )
     (first,) = pb.find_disagreements(ENGINE, policies, BATCH, stop_after=1)
     assert first.cedar_errors
 
@@ -116,7 +131,7 @@ def test_forbid_rule_keeps_immigration_enforcement_prohibited() -> None:
     ps = pb.load_policies(broad)
     empty = pb.empty_entities()
     for i, obj in enumerate(BATCH[:200]):
-        call = pb.cedar_call(ENGINE.parse(obj), f"a{i}", empty=empty,
-                             actions=prohibited)
-        assert not any(r.allowed for r in cedarpy.is_authorized_batch(call.requests, ps,
-                                                                       call.entities))
+        call = pb.cedar_call(ENGINE.parse(obj), f"a{i}", empty=empty, actions=prohibited)
+        assert not any(
+            r.allowed for r in cedarpy.is_authorized_batch(call.requests, ps, call.entities)
+        )
