@@ -1,27 +1,56 @@
-"""Deployment settings, read once from ASSISTGATE_* environment variables.
+"""Deployment settings, read once from ASSISTGATE_* environment variables and checked.
 
-Later parts of the service add their settings here, so that there is one place to read them.
+Every part of the service reads its settings here, so there is one place to look.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENVIRONMENTS = ("development", "demo", "production")
+LOUISVILLE = ("louisville-lmpd-2017", "louisville-ordinance-2017")
+_ORIGIN = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
+def default_data_dir(env: dict[str, str]) -> Path:
+    """Return the per-user data folder: $XDG_DATA_HOME/assistgate or ~/.local/share/assistgate."""
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "assistgate"
+
+
+def _ids(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    ids = tuple(p.strip() for p in raw.split(",") if p.strip())
+    if not ids:
+        raise SettingsError(
+            f"{name}: expected a comma-separated list of profile ids; got an empty value"
+        )
+    return ids
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str = "development"
+    # The profile the engine uses for an assessment that names none (`policy evaluate`).
     default_profiles: tuple[str, ...] = ("louisville-lmpd-2017",)
+    # The instruments that bind this deployment; a request is decided under those in force
+    # on its date.
+    profiles: tuple[str, ...] = LOUISVILLE
     timezone: str = "America/Kentucky/Louisville"
+    data_dir: Path = Path()
+    database_url: str = ""
+    ledger_origin: str = "assistgate/louisville-metro"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -33,15 +62,6 @@ class Settings:
                 f"ASSISTGATE_ENVIRONMENT: expected one of "
                 f"{', '.join(ENVIRONMENTS)}; got {environment!r}"
             )
-        raw_profiles = env.get("ASSISTGATE_DEFAULT_PROFILES")
-        profiles = cls.default_profiles
-        if raw_profiles is not None:
-            profiles = tuple(p.strip() for p in raw_profiles.split(",") if p.strip())
-            if not profiles:
-                raise SettingsError(
-                    "ASSISTGATE_DEFAULT_PROFILES: expected a comma-separated "
-                    "list of profile ids; got an empty value"
-                )
         timezone = env.get("ASSISTGATE_TIMEZONE", cls.timezone)
         try:
             ZoneInfo(timezone)
@@ -50,8 +70,30 @@ class Settings:
                 f"ASSISTGATE_TIMEZONE: expected an IANA time zone such as "
                 f"America/Kentucky/Louisville; got {timezone!r}"
             ) from exc
-        return cls(environment=environment, default_profiles=profiles, timezone=timezone)
+        data_dir = Path(env.get("ASSISTGATE_DATA_DIR") or default_data_dir(env)).expanduser()
+        database_url = (
+            env.get("ASSISTGATE_DATABASE_URL")
+            or f"sqlite:///{(data_dir / 'assistgate.db').as_posix()}"
+        )
+        origin = env.get("ASSISTGATE_LEDGER_ORIGIN", cls.ledger_origin)
+        if not _ORIGIN.match(origin):
+            raise SettingsError(
+                f"ASSISTGATE_LEDGER_ORIGIN: expected letters, digits and . _ / -; got {origin!r}"
+            )
+        return cls(
+            environment=environment,
+            default_profiles=_ids(env, "ASSISTGATE_DEFAULT_PROFILES", cls.default_profiles),
+            profiles=_ids(env, "ASSISTGATE_PROFILES", cls.profiles),
+            timezone=timezone,
+            data_dir=data_dir,
+            database_url=database_url,
+            ledger_origin=origin,
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def today(self) -> dt.date:
         """Return today's date in the deployment's time zone (a request's local date)."""
-        return dt.datetime.now(ZoneInfo(self.timezone)).date()
+        return dt.datetime.now(self.zone).date()

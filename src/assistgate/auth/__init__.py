@@ -1,0 +1,1 @@
+"""People and roles: who may do what (least privilege)."""

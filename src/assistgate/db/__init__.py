@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy base, the UTC-only datetime type, engines and migrations."""

@@ -1,0 +1,1 @@
+"""A realistic, clearly fictional history for newcomers, built through the real service."""

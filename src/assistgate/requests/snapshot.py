@@ -1,0 +1,46 @@
+"""Rows as plain JSON values: what the ledger records, and what verification compares."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from assistgate.requests.models import Decision, Request
+
+# Columns left out: surrogate keys and bookkeeping that no entry describes.
+REQUEST_FIELDS = (
+    "ref", "cad_incident_id", "received_at", "state", "agency", "official_name",
+    "official_badge", "callback_number", "identity_check", "identity_note", "location",
+    "district", "caller_words", "requested_actions", "call_taker", "commander", "dispatched_at",
+    "units", "arrived_at", "cleared_at", "recording_sha256", "exceptions", "flagged_for_review",
+    "outcome", "closed_at", "cancel_reason",
+)  # fmt: skip
+DECISION_FIELDS = (
+    "decided_at", "decided_by", "assessment", "answer", "outcome", "approved_actions", "note",
+    "engine_version",
+)  # fmt: skip
+
+
+def json_value(value: Any) -> Any:
+    """Return a column value as a JSON value (datetimes as UTC ISO text with microseconds)."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value
+
+
+def request_snapshot(request: Request) -> dict[str, Any]:
+    """Return every described column of a request as JSON values."""
+    return {f: json_value(getattr(request, f)) for f in REQUEST_FIELDS}
+
+
+def decision_snapshot(decision: Decision) -> dict[str, Any]:
+    """Return every described column of a decision as JSON values."""
+    return {f: json_value(getattr(decision, f)) for f in DECISION_FIELDS}
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Return the fields whose values differ, with their new values."""
+    return {k: v for k, v in after.items() if before.get(k, _MISSING) != v}
+
+
+_MISSING = object()
