@@ -1,4 +1,4 @@
-"""A request's lifecycle as a commanding officer and an auditor would check it, on both databases."""
+"""A request's lifecycle as an officer and an auditor would check it, on both databases."""
 
 from __future__ import annotations
 
