@@ -6,7 +6,7 @@ entries and the last checkpoint can be verified offline with the published publi
 This package does no I/O except `FileKeyStore`, and imports no web framework and no ORM.
 """
 
-from assistgate.ledger.canonical import canonical_json, parse_canonical
+from assistgate.ledger.canonical import canonical_json, check_canonical, parse_canonical
 from assistgate.ledger.checkpoint import (
     Checkpoint,
     SignedCheckpoint,
@@ -92,6 +92,7 @@ __all__ = [
     "TreeBuilder",
     "UnsupportedValueError",
     "canonical_json",
+    "check_canonical",
     "consistency_proof",
     "entry_leaves",
     "export_lines",

@@ -19,9 +19,9 @@ from typing import Any, NoReturn
 from assistgate.ledger.errors import MalformedJsonError, NotCanonicalError, UnsupportedValueError
 
 MAX_SAFE_INTEGER = 2**53 - 1
-# What the fast path of `parse_canonical` must leave to the full check: 16 digits in a row
-# (an integer that may exceed MAX_SAFE_INTEGER) or a UTF-8 lead byte of a 4-byte character.
-_NEEDS_FULL_CHECK = re.compile(rb"[0-9]{16}|[\xf0-\xf4]")
+# The UTF-8 lead bytes of characters beyond U+FFFF, the only ones that sort differently by
+# code point and by UTF-16 code unit.
+_ASTRAL = re.compile(rb"[\xf0-\xf4]")
 
 
 def canonical_json(obj: object) -> bytes:
@@ -70,11 +70,11 @@ def parse_canonical(data: bytes) -> dict[str, Any]:
         raise MalformedJsonError(f"not JSON the ledger can read: {exc}") from None
     if not isinstance(obj, dict):
         raise MalformedJsonError(f"expected a JSON object, got {type(obj).__name__}")
-    if _NEEDS_FULL_CHECK.search(data) is None:
-        # json.loads refused floats and NaN above, so `obj` holds only objects with string
-        # keys, arrays, strings, booleans, null and integers of at most 15 digits (all within
-        # +/-(2**53 - 1)), and no key has a character beyond U+FFFF unless escaped (an escape
-        # would differ from the canonical bytes anyway): the full walk would find nothing.
+    if data.isascii() or _ASTRAL.search(data) is None:
+        # The decoder refused floats, NaN and out-of-range integers, so `obj` holds only
+        # objects with string keys, arrays, strings, booleans, null and safe integers, and no
+        # character beyond U+FFFF is written raw (one written as an escape makes the bytes
+        # differ from the canonical ones anyway): the full walk would find nothing to refuse.
         try:
             expected = _dumps(obj, sort_keys=True)
         except UnicodeEncodeError:
@@ -195,13 +195,22 @@ def _refuse_float(text: str) -> NoReturn:
     )
 
 
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    raise UnsupportedValueError(f"integer {text} is outside +/-(2**53 - 1)")
+
+
 def _refuse_constant(text: str) -> NoReturn:
     raise UnsupportedValueError(f"{text} is not JSON")
 
 
 # Built once: json.loads and json.dumps build a new decoder or encoder per call when given
 # options, which is a tenth of the cost of verifying an export line.
-_DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_constant)
+_DECODER = json.JSONDecoder(
+    parse_float=_refuse_float, parse_int=_safe_int, parse_constant=_refuse_constant
+)
 _SORTED_ENCODER = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(",", ":"), sort_keys=True
 )

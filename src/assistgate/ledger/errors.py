@@ -76,14 +76,14 @@ class KeyFileInsecureError(KeyStoreError):
 
 
 class ExportError(ValueError):
-    """An export does not verify; `seq` is the first sequence number it fails to prove.
+    """An export does not verify; `seq` names the first entry shown to be wrong or missing.
 
-    `line` is the 1-based line number where the problem shows (0 when the export is empty).
+    The rule for `seq` is in `assistgate.ledger.export`. `line` is the 1-based number of the
+    line where the problem shows.
     """
 
     def __init__(self, *, seq: int, line: int, message: str) -> None:
         self.seq = seq
         self.line = line
         self.message = message
-        where = f"line {line}" if line else "export"
-        super().__init__(f"{where} (seq {seq}): {message}")
+        super().__init__(f"line {line} (seq {seq}): {message}")

@@ -10,10 +10,11 @@ entries, so that verification can also show the ledger only grew.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from assistgate.db.base import utcnow
@@ -37,12 +38,21 @@ def builder_from_head(head: LedgerHead) -> TreeBuilder:
     return TreeBuilder.restore(head.size, [bytes.fromhex(h) for h in head.stack])
 
 
-@dataclass(frozen=True)
+@dataclass
 class LedgerWriter:
-    """Appends entries for one deployment: its ledger's name and its signing key."""
+    """Appends entries for one deployment: its ledger's name and its signing key.
+
+    The private key is read from the key store once, on first use, not at every step.
+    """
 
     origin: str
     keys: KeyStore
+    _private_key: Ed25519PrivateKey | None = field(default=None, repr=False)
+
+    def private_key(self) -> Ed25519PrivateKey:
+        if self._private_key is None:
+            self._private_key = self.keys.ledger_private_key()
+        return self._private_key
 
     def lock(self, session: Session) -> LedgerHead:
         """Lock the head row for the rest of the transaction and return it."""
@@ -73,8 +83,11 @@ class LedgerWriter:
         leaf = leaf_hash(body)
         tree = builder_from_head(head)
         tree.append(leaf)
-        session.add(LedgerEntryRow(seq=entry.seq, at=at, actor=actor, event=event,
-                                   subject=subject, body=body, leaf_hash=leaf))  # fmt: skip
+        # A Core insert: the entry is never read back in this transaction, so the unit of
+        # work's bookkeeping would be spent for nothing on the hot path.
+        session.execute(insert(LedgerEntryRow), [{
+            "seq": entry.seq, "at": at, "actor": actor, "event": event, "subject": subject,
+            "body": body, "leaf_hash": leaf}])  # fmt: skip
         signed = self.sign(tree, at)
         head.size, head.stack, head.last_at = tree.size, [h.hex() for h in tree.state()], at
         head.checkpoint = signed.to_json()
@@ -86,7 +99,7 @@ class LedgerWriter:
     def sign(self, tree: TreeBuilder, at: str) -> SignedCheckpoint:
         """Sign a checkpoint of `tree` as it stands."""
         checkpoint = Checkpoint(origin=self.origin, size=tree.size, root=tree.root(), at=at)
-        return sign_checkpoint(checkpoint, self.keys.ledger_private_key())
+        return sign_checkpoint(checkpoint, self.private_key())
 
     def keep_checkpoint(self, session: Session) -> SignedCheckpoint:
         """Store the head's current signed checkpoint in history (for publication, say)."""

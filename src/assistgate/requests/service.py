@@ -112,7 +112,6 @@ def _apply(
     deployment.ledger.append(
         session, actor=actor.username, event=event, subject=request.ref, data=data, now=now
     )
-    session.flush()
     return request
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from assistgate.requests.models import Decision, Request
@@ -28,13 +29,22 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def request_snapshot(request: Request) -> dict[str, Any]:
-    """Return every described column of a request as JSON values."""
+def snapshot_values(fields: tuple[str, ...], values: Sequence[Any]) -> dict[str, Any]:
+    """Return column values read in `fields` order as a snapshot (fast path for verification)."""
+    snapshot = dict(zip(fields, values, strict=True))
+    for name, value in snapshot.items():
+        if type(value) is dt.datetime:
+            snapshot[name] = json_value(value)
+    return snapshot
+
+
+def request_snapshot(request: Request | Any) -> dict[str, Any]:
+    """Return every described column of a request (a model or a row) as JSON values."""
     return {f: json_value(getattr(request, f)) for f in REQUEST_FIELDS}
 
 
-def decision_snapshot(decision: Decision) -> dict[str, Any]:
-    """Return every described column of a decision as JSON values."""
+def decision_snapshot(decision: Decision | Any) -> dict[str, Any]:
+    """Return every described column of a decision (a model or a row) as JSON values."""
     return {f: json_value(getattr(decision, f)) for f in DECISION_FIELDS}
 
 
