@@ -41,7 +41,7 @@ class App:
             yield session
 
     def user(self, session: Session, username: str) -> User:
-        """Return the active user `username`, or refuse."""
+        """Return the user `username` (the service refuses inactive ones), or refuse."""
         user = session.scalars(select(User).where(User.username == username)).one_or_none()
         if user is None:
             raise NotPermitted(

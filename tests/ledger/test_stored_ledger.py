@@ -193,3 +193,26 @@ def _body(app: App, seq: int) -> bytes:
             text("SELECT body FROM ledger_entries WHERE seq = :s"), {"s": seq}
         ).scalar_one()
     return bytes(body)
+
+
+def test_every_kept_checkpoint_is_checked_even_two_of_the_same_size(app: App) -> None:
+    for _ in range(2):
+        with app.transaction() as session:
+            app.deployment.ledger.keep_checkpoint(session)
+    assert verify(app).checkpoints == 3
+    with app.engine.begin() as conn:
+        first_id = conn.execute(text("SELECT min(id) FROM ledger_checkpoints")).scalar_one()
+        signed = conn.execute(
+            text("SELECT signed FROM ledger_checkpoints WHERE id = :i"), {"i": first_id}
+        ).scalar_one()
+    import json
+
+    forged = json.loads(signed) if isinstance(signed, str) else dict(signed)
+    forged["root"] = forged["root"][::-1]
+    tamper(
+        app,
+        "UPDATE ledger_checkpoints SET signed = :s WHERE id = :i",
+        s=json.dumps(forged),
+        i=first_id,
+    )
+    assert "does not verify" in first(app)[1]

@@ -5,8 +5,13 @@ from __future__ import annotations
 import click
 
 from assistgate import __version__
+from assistgate.cli.db import db
 from assistgate.cli.demo import demo
+from assistgate.cli.keys import keys
+from assistgate.cli.ledger import ledger
 from assistgate.cli.policy import policy
+from assistgate.cli.request import request_group
+from assistgate.cli.user import user
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,3 +22,8 @@ def main() -> None:
 
 main.add_command(policy)
 main.add_command(demo)
+main.add_command(request_group)
+main.add_command(user)
+main.add_command(keys)
+main.add_command(ledger)
+main.add_command(db)

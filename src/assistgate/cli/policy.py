@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 import click
 
+from assistgate.cli.common import load_json_document
 from assistgate.policy import AssessmentError, PolicyEngine, default_registry
 from assistgate.policy.explain import explain_decision, explain_profile
 from assistgate.settings import Settings, SettingsError
@@ -19,31 +20,6 @@ EXIT_INVALID = 2
 def _fail(message: str) -> NoReturn:
     click.echo(f"assistgate: {message}", err=True)
     sys.exit(EXIT_INVALID)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"the key {key!r} appears twice in one object")
-        out[key] = value
-    return out
-
-
-def load_json_document(text: str, name: str) -> Any:
-    """Decode strict JSON (no NaN, no repeated keys), or exit 2 saying where it is malformed."""
-    try:
-        return json.loads(
-            text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys
-        )
-    except json.JSONDecodeError as exc:
-        _fail(f"{name} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}")
-    except ValueError as exc:
-        _fail(f"{name} is not valid JSON: {exc}")
 
 
 def make_engine(profile_override: tuple[str, ...] = ()) -> PolicyEngine:

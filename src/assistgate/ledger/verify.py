@@ -136,7 +136,10 @@ def verify_database(session: Session, public_key: Ed25519PublicKey) -> VerifyRep
 def _verify(session: Session, public_key: Ed25519PublicKey) -> VerifyReport:
     report = VerifyReport()
     found = report.findings
-    checkpoints = {row.size: row for row in session.scalars(select(CheckpointRow))}
+    # Several checkpoints may share a size (kept on demand and every HISTORY_EVERY entries).
+    checkpoints: dict[int, list[CheckpointRow]] = {}
+    for kept in session.scalars(select(CheckpointRow)):
+        checkpoints.setdefault(kept.size, []).append(kept)
     tree = TreeBuilder()
     append = tree.append
     replay = _Replay()
@@ -182,7 +185,8 @@ def _verify(session: Session, public_key: Ed25519PublicKey) -> VerifyReport:
         append(leaf)
         replay.apply(expected, subject, obj["data"])
         if tree.size in checkpoints:
-            _check_checkpoint(report, checkpoints.pop(tree.size).signed, tree, public_key)
+            for kept in checkpoints.pop(tree.size):
+                _check_checkpoint(report, kept.signed, tree, public_key)
     report.entries = tree.size
     report.root = tree.root().hex()
     for size in sorted(checkpoints):
