@@ -21,8 +21,8 @@ from assistgate.db.session import DatabaseUnavailable, make_engine, make_session
 from assistgate.ledger.keys import FileKeyStore, KeyStore
 from assistgate.ledger.store import LedgerWriter
 from assistgate.policy import PolicyEngine, default_registry
+from assistgate.requests.deployment import Deployment
 from assistgate.requests.errors import NotPermitted
-from assistgate.requests.service import Deployment
 from assistgate.settings import Settings, SettingsError
 
 

@@ -23,6 +23,7 @@ from assistgate.auth.enums import Role
 from assistgate.auth.models import User
 from assistgate.demo.wav import write_recording
 from assistgate.requests import service
+from assistgate.requests.deployment import Deployment
 
 SEED = 20170922
 MONTHS = 18
@@ -260,7 +261,7 @@ def _plan(
     case: Case,
     received: dt.datetime,
     refs: dict[int, str],
-    d: service.Deployment,
+    d: Deployment,
     recordings_dir: Path,
     *,
     open_at_end: bool,

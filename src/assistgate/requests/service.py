@@ -8,10 +8,8 @@ a dispatch system's own timestamps (or the demo's history) can be recorded as th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,9 +18,9 @@ from assistgate import __version__
 from assistgate.auth.enums import Role
 from assistgate.auth.models import User
 from assistgate.db.base import utcnow
-from assistgate.ledger.store import LedgerWriter
-from assistgate.policy import AssessmentError, PolicyEngine
+from assistgate.policy import AssessmentError
 from assistgate.requests import validation as check
+from assistgate.requests.deployment import Deployment
 from assistgate.requests.enums import Event, ExceptionKind, State, Step
 from assistgate.requests.errors import (
     AlreadyHeld,
@@ -41,31 +39,6 @@ CAN_RECORD_UNITS = frozenset({Role.CALL_TAKER, CO, Role.DISPATCH_SYSTEM})
 CAN_CLOSE = frozenset({CO, Role.COMMAND_STAFF})
 CAN_CANCEL = frozenset({Role.CALL_TAKER, CO, Role.DISPATCH_SYSTEM, Role.COMMAND_STAFF})
 CAN_EXCEPT = frozenset({CO, Role.COMMAND_STAFF})
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """What a deployment decides with: its instruments, its time zone and its ledger."""
-
-    engine: PolicyEngine
-    profiles: tuple[str, ...]
-    timezone: ZoneInfo
-    ledger: LedgerWriter
-
-    def local_date(self, moment: dt.datetime) -> dt.date:
-        """Return the deployment's calendar date at `moment`."""
-        return moment.astimezone(self.timezone).date()
-
-    def profiles_in_force(self, day: dt.date) -> list[str]:
-        """Return the deployment's instruments in force on `day` (at least one, or an error)."""
-        registry = self.engine.registry
-        in_force = [p for p in self.profiles if registry.in_force(p, day) is not None]
-        if not in_force:
-            raise RuleNotMet(
-                f"none of this deployment's instruments ({', '.join(self.profiles)}) "
-                f"is in force on {day.isoformat()}"
-            )
-        return in_force
 
 
 def _require(actor: User, roles: frozenset[Role], doing: str) -> None:
@@ -96,15 +69,16 @@ def _apply(
     event: Event,
     now: dt.datetime,
     step: Step | None = None,
-    change: Callable[[Request], None] = lambda _: None,
+    sets: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     created: bool = False,
 ) -> Request:
-    """Check the transition, change the request, and append the ledger entry describing it."""
+    """Check the transition, set the fields, and append the ledger entry describing it."""
     # A new request is described whole; every later entry carries only what it changed.
     before = {} if created else request_snapshot(request)
     target = next_state(State(request.state), step) if step is not None else None
-    change(request)
+    for name, value in (sets or {}).items():
+        setattr(request, name, value)
     if target is not None:
         request.state = target
     data: dict[str, Any] = {"request": changes(before, request_snapshot(request))}
@@ -191,9 +165,6 @@ def claim(
             return request
         raise AlreadyHeld(ref, request.commander or "another commanding officer")
 
-    def hold(r: Request) -> None:
-        r.commander = actor.username
-
     return _apply(
         session,
         deployment,
@@ -202,7 +173,7 @@ def claim(
         event=Event.CLAIMED,
         now=now or utcnow(),
         step=Step.CLAIM,
-        change=hold,
+        sets={"commander": actor.username},
     )
 
 
@@ -225,9 +196,6 @@ def release(
     if actor.role == CO:
         _require_holder(request, actor)
 
-    def unhold(r: Request) -> None:
-        r.commander = None
-
     return _apply(
         session,
         deployment,
@@ -236,7 +204,7 @@ def release(
         event=Event.RELEASED,
         now=now or utcnow(),
         step=Step.RELEASE,
-        change=unhold,
+        sets={"commander": None},
     )
 
 
@@ -282,9 +250,6 @@ def decide(
     session.add(decision)
     session.flush()
 
-    def link(r: Request) -> None:
-        r.decision_id = decision.id
-
     step = Step.APPROVE_DISPATCH if approved else Step.DECLINE
     _apply(
         session,
@@ -294,7 +259,7 @@ def decide(
         event=Event.DECIDED,
         now=now,
         step=step,
-        change=link,
+        sets={"decision_id": decision.id},
         extra={"decision": decision_snapshot(decision)},
     )
     return decision
@@ -333,9 +298,6 @@ def record_dispatch(
         )
     unit_ids = check.units(units)
 
-    def send(r: Request) -> None:
-        r.units, r.dispatched_at = unit_ids, now
-
     return _apply(
         session,
         deployment,
@@ -344,7 +306,7 @@ def record_dispatch(
         event=Event.DISPATCHED,
         now=now,
         step=Step.DISPATCH_UNITS,
-        change=send,
+        sets={"units": unit_ids, "dispatched_at": now},
     )
 
 
@@ -361,9 +323,6 @@ def record_arrival(
     now = now or utcnow()
     request = get_request(session, ref, for_update=True)
 
-    def arrive(r: Request) -> None:
-        r.arrived_at = now
-
     return _apply(
         session,
         deployment,
@@ -372,7 +331,7 @@ def record_arrival(
         event=Event.ARRIVED,
         now=now,
         step=Step.ARRIVE,
-        change=arrive,
+        sets={"arrived_at": now},
     )
 
 
@@ -398,9 +357,6 @@ def clear(
             f"with its reason"
         )
 
-    def leave(r: Request) -> None:
-        r.cleared_at = now
-
     return _apply(
         session,
         deployment,
@@ -409,7 +365,7 @@ def clear(
         event=Event.CLEARED,
         now=now,
         step=Step.CLEAR,
-        change=leave,
+        sets={"cleared_at": now},
     )
 
 
@@ -428,10 +384,6 @@ def record_exception(
     request = get_request(session, ref, for_update=True)
     exception = check.exception(kind, reason, request)
 
-    def flag(r: Request) -> None:
-        r.exceptions = {**r.exceptions, exception: reason.strip()}
-        r.flagged_for_review = True
-
     return _apply(
         session,
         deployment,
@@ -439,7 +391,10 @@ def record_exception(
         actor=actor,
         event=Event.EXCEPTION_RECORDED,
         now=now or utcnow(),
-        change=flag,
+        sets={
+            "exceptions": {**request.exceptions, exception: reason.strip()},
+            "flagged_for_review": True,
+        },
     )
 
 
@@ -460,9 +415,6 @@ def attach_recording(
     if request.state in (State.CLOSED, State.CANCELLED):
         raise RuleNotMet(f"request {ref} is {request.state}: nothing more can be attached")
 
-    def attach(r: Request) -> None:
-        r.recording_sha256 = digest
-
     return _apply(
         session,
         deployment,
@@ -470,7 +422,7 @@ def attach_recording(
         actor=actor,
         event=Event.RECORDING_ATTACHED,
         now=now or utcnow(),
-        change=attach,
+        sets={"recording_sha256": digest},
         extra=extra,
     )
 
@@ -506,11 +458,6 @@ def close(
     decision = current_decision(session, request)
     result = check.outcome(outcome, decision.approved_actions if decision else [])
 
-    def finish(r: Request) -> None:
-        r.outcome, r.closed_at = result, now
-        if result["immigration_status_asked"]:
-            r.flagged_for_review = True
-
     return _apply(
         session,
         deployment,
@@ -519,7 +466,11 @@ def close(
         event=Event.CLOSED,
         now=now,
         step=Step.CLOSE,
-        change=finish,
+        sets={
+            "outcome": result,
+            "closed_at": now,
+            "flagged_for_review": request.flagged_for_review or result["immigration_status_asked"],
+        },
     )
 
 
@@ -538,9 +489,6 @@ def cancel(
         raise InvalidField("reason", "say why the request is cancelled")
     request = get_request(session, ref, for_update=True)
 
-    def withdraw(r: Request) -> None:
-        r.cancel_reason = reason.strip()
-
     return _apply(
         session,
         deployment,
@@ -549,5 +497,5 @@ def cancel(
         event=Event.CANCELLED,
         now=now or utcnow(),
         step=Step.CANCEL,
-        change=withdraw,
+        sets={"cancel_reason": reason.strip()},
     )
