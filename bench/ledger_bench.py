@@ -36,7 +36,7 @@ from sqlalchemy import Engine, insert, text, update
 
 from assistgate.app import App, open_app
 from assistgate.auth.enums import Role
-from assistgate.auth.models import User
+from assistgate.auth.service import add_user
 from assistgate.db.session import make_engine
 from assistgate.ledger.entry import Entry, utc_timestamp
 from assistgate.ledger.hashing import leaf_hash
@@ -56,11 +56,8 @@ T0 = dt.datetime(2026, 1, 5, 14, 0, tzinfo=dt.UTC)
 def open_bench_app(url: str, data_dir: Path) -> App:
     app = open_app(replace(Settings(), data_dir=data_dir, database_url=url), keys=MemoryKeyStore())
     with app.transaction() as session:
-        session.add_all([
-            User(username="ct.bench", display_name="bench", role=Role.CALL_TAKER, active=True),
-            User(username="lt.bench", display_name="bench", role=Role.COMMANDING_OFFICER,
-                 active=True),
-        ])  # fmt: skip
+        add_user(session, username="ct.bench", display_name="bench", roles=[Role.CALL_TAKER])
+        add_user(session, username="lt.bench", display_name="bench", roles=[Role.COMMANDER])
     return app
 
 
@@ -136,6 +133,7 @@ def fill_ledger(app: App, entries: int) -> None:
                 callback_number="", identity_check="callback_known_number", identity_note="",
                 location="100 block of Main St", district="1", caller_words=f"bench {n}",
                 requested_actions=["backup"], call_taker="ct.bench", commander=None, units=[],
+                escalation_level=0,
                 exceptions={}, flagged_for_review=False, cancel_reason="", outcome=None,
                 dispatched_at=None, arrived_at=None, cleared_at=None, recording_sha256=None,
                 closed_at=None,

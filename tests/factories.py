@@ -9,6 +9,7 @@ from typing import Any
 from assistgate.app import App, open_app
 from assistgate.auth.enums import Role
 from assistgate.auth.models import User
+from assistgate.auth.service import add_user
 from assistgate.ledger.keys import MemoryKeyStore
 from assistgate.requests import service
 from assistgate.requests.models import Request
@@ -18,9 +19,9 @@ LOUISVILLE = dt.timezone(dt.timedelta(hours=-5))
 
 PEOPLE = {
     "ct.alvarez": ("Call taker R. Alvarez (fictional)", Role.CALL_TAKER, None),
-    "lt.okafor": ("Lt. J. Okafor (fictional)", Role.COMMANDING_OFFICER, "4101"),
-    "lt.brandt": ("Lt. S. Brandt (fictional)", Role.COMMANDING_OFFICER, "4102"),
-    "maj.chen": ("Maj. L. Chen (fictional)", Role.COMMAND_STAFF, None),
+    "lt.okafor": ("Lt. J. Okafor (fictional)", Role.COMMANDER, "4101"),
+    "lt.brandt": ("Lt. S. Brandt (fictional)", Role.COMMANDER, "4102"),
+    "maj.chen": ("Maj. L. Chen (fictional)", Role.COMMANDER, None),
     "cad": ("CAD interface", Role.DISPATCH_SYSTEM, None),
     "ig.rowe": ("Inspector General's auditor (fictional)", Role.AUDITOR, None),
 }
@@ -32,8 +33,9 @@ def make_app(database_url: str, data_dir: Path, **overrides: Any) -> App:
     app = open_app(settings, keys=MemoryKeyStore())
     with app.transaction() as session:
         for username, (name, role, extension) in PEOPLE.items():
-            session.add(User(username=username, display_name=name, role=role,
-                             extension=extension, active=True))  # fmt: skip
+            add_user(
+                session, username=username, display_name=name, roles=[role], extension=extension
+            )
     return app
 
 

@@ -19,9 +19,9 @@ from assistgate.cli import main
 
 PEOPLE = [
     ("ct.alvarez", "call_taker", "Call taker R. Alvarez (fictional)"),
-    ("lt.okafor", "commanding_officer", "Lt. J. Okafor (fictional)"),
-    ("lt.brandt", "commanding_officer", "Lt. S. Brandt (fictional)"),
-    ("maj.chen", "command_staff", "Maj. L. Chen (fictional)"),
+    ("lt.okafor", "commander", "Lt. J. Okafor (fictional)"),
+    ("lt.brandt", "commander", "Lt. S. Brandt (fictional)"),
+    ("maj.chen", "commander", "Maj. L. Chen (fictional)"),
     ("cad", "dispatch_system", "CAD interface"),
 ]
 # 09:41 in Louisville (EST) on 6 March 2018.

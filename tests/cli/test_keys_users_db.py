@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 
+from assistgate.db.migrate import head_revision
 from assistgate.ledger.keys import load_public_key
 from tests.cli.conftest import Cli
 
@@ -45,19 +46,21 @@ def test_users_are_added_and_listed(staffed: Cli) -> None:
         "add",
         "sgt.ruiz",
         "--role",
-        "commanding_officer",
+        "commander",
+        "--role",
+        "auditor",
         "--name",
         "Sgt. P. Ruiz (fictional)",
         "--extension",
         "4103",
     )
-    assert out == "added sgt.ruiz (commanding_officer): Sgt. P. Ruiz (fictional)\n"
+    assert out == "added sgt.ruiz (auditor, commander): Sgt. P. Ruiz (fictional)\n"
     table = staffed.ok("user", "list").splitlines()
-    assert table[0].split() == ["USERNAME", "ROLE", "NAME", "EXTENSION", "ACTIVE", "ADDED"]
+    assert table[0].split() == ["USERNAME", "ROLES", "NAME", "EXTENSION", "ACTIVE", "ADDED"]
     assert any(line.startswith("sgt.ruiz") and "4103" in line for line in table)
     listed = {u["username"]: u for u in json.loads(staffed.ok("user", "list", "--json"))}
     assert set(listed) == {"ct.alvarez", "lt.okafor", "lt.brandt", "maj.chen", "cad", "sgt.ruiz"}
-    assert listed["sgt.ruiz"]["role"] == "commanding_officer"
+    assert listed["sgt.ruiz"]["roles"] == ["auditor", "commander"]
     assert listed["sgt.ruiz"]["extension"] == "4103"
     assert listed["sgt.ruiz"]["active"] is True
     assert listed["sgt.ruiz"]["created_at"].endswith("Z")
@@ -65,7 +68,7 @@ def test_users_are_added_and_listed(staffed: Cli) -> None:
 
 def test_a_bad_role_is_refused_naming_the_roles_and_nobody_is_added(staffed: Cli) -> None:
     line = staffed.refused(2, "user", "add", "sheriff.b", "--role", "sheriff", "--name", "B")
-    assert "role: expected one of call_taker, commanding_officer" in line
+    assert "role: expected one of call_taker, commander, auditor, admin" in line
     assert "'sheriff'" in line
     assert "sheriff.b" not in staffed.ok("user", "list")
 
@@ -79,9 +82,10 @@ def test_a_username_is_checked_and_taken_once(staffed: Cli) -> None:
 
 def test_db_upgrade_migrates_an_empty_database_and_current_says_so(cli: Cli) -> None:
     assert "the database is empty" in cli.ok("db", "current")
-    assert cli.ok("db", "upgrade") == "database upgraded from revision none (empty) to 0001\n"
-    assert cli.ok("db", "current") == "0001 (the newest)\n"
-    assert cli.ok("db", "upgrade") == "database already at revision 0001 (the newest)\n"
+    newest = head_revision()
+    assert cli.ok("db", "upgrade") == f"database upgraded from revision none (empty) to {newest}\n"
+    assert cli.ok("db", "current") == f"{newest} (the newest)\n"
+    assert cli.ok("db", "upgrade") == f"database already at revision {newest} (the newest)\n"
 
 
 def test_an_unreachable_database_is_named_without_its_password(cli: Cli) -> None:
@@ -111,7 +115,7 @@ def test_the_installed_entry_point_sets_up_a_deployment(cli: Cli) -> None:
         "add",
         "lt.okafor",
         "--role",
-        "commanding_officer",
+        "commander",
         "--name",
         "Lt. J. Okafor (fictional)",
     )

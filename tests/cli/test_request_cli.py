@@ -220,7 +220,7 @@ REFUSALS = [
     pytest.param(
         1,
         ["request", "claim", "{ref}", "--as", "ct.alvarez"],
-        "ct.alvarez (call_taker) may not claim a request; allowed: commanding_officer",
+        "ct.alvarez (call_taker) may not claim a request; allowed: commander",
         id="wrong role",
     ),
     pytest.param(

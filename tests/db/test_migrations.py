@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, MetaData, inspect, text
 
 from assistgate.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from assistgate.db.models import Base
@@ -30,21 +30,59 @@ def test_an_empty_database_is_migrated_to_the_models_schema(database_url: str) -
         engine.dispose()
 
 
+def _empty(engine: Engine) -> None:
+    meta = MetaData()
+    meta.reflect(engine)
+    meta.drop_all(engine)
+
+
 def test_every_earlier_revision_upgrades_to_the_newest(database_url: str) -> None:
     revisions = [r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
-    for start in reversed(revisions):
-        engine = make_engine(database_url)
-        try:
-            with engine.begin() as conn:
-                for table in ("ledger_checkpoints", "ledger_head", "ledger_entries", "decisions",
-                              "requests", "users", "alembic_version"):  # fmt: skip
-                    conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    assert len(revisions) >= 2
+    engine = make_engine(database_url)
+    try:
+        for start in reversed(revisions):
+            _empty(engine)
             upgrade(engine, start)
             assert current_revision(engine) == start
             upgrade(engine)
             assert current_revision(engine) == head_revision()
-        finally:
-            engine.dispose()
+    finally:
+        engine.dispose()
+
+
+def test_people_of_the_first_schema_keep_their_powers_under_the_new_roles(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0001")
+        with engine.begin() as conn:
+            for i, (name, role) in enumerate([
+                ("lt.okafor", "commanding_officer"), ("maj.chen", "command_staff"),
+                ("admin.kim", "administrator"), ("ct.alvarez", "call_taker"),
+                ("ig.rowe", "auditor"), ("cad", "dispatch_system"),
+            ]):  # fmt: skip
+                conn.execute(
+                    text("INSERT INTO users (id, username, display_name, role, active, "
+                         "created_at) VALUES (:i, :u, :u, :r, true, '2024-01-01 00:00:00')"),
+                    {"i": i + 1, "u": name, "r": role},
+                )  # fmt: skip
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT u.username, r.role FROM users u JOIN user_roles r ON r.user_id = u.id"
+            )).all()  # fmt: skip
+        held: dict[str, set[str]] = {}
+        for username, role in rows:
+            held.setdefault(username, set()).add(role)
+        assert held == {
+            "lt.okafor": {"commander"}, "maj.chen": {"commander", "auditor"},
+            "admin.kim": {"admin"}, "ct.alvarez": {"call_taker"}, "ig.rowe": {"auditor"},
+            "cad": {"dispatch_system"},
+        }  # fmt: skip
+    finally:
+        engine.dispose()
 
 
 def test_upgrading_twice_changes_nothing(database_url: str) -> None:

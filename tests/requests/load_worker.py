@@ -15,10 +15,11 @@ from typing import Any
 from assistgate.app import App, open_app
 from assistgate.auth.enums import Role
 from assistgate.auth.models import User
+from assistgate.auth.service import add_user
 from assistgate.requests import service
 from assistgate.settings import Settings
 
-PEOPLE = [("ct.load", Role.CALL_TAKER), ("lt.load", Role.COMMANDING_OFFICER),
+PEOPLE = [("ct.load", Role.CALL_TAKER), ("lt.load", Role.COMMANDER),
           ("cad.load", Role.DISPATCH_SYSTEM)]  # fmt: skip
 
 
@@ -26,8 +27,9 @@ def ensure_people(app: App) -> None:
     with app.transaction() as session:
         for username, role in PEOPLE:
             if session.query(User).filter_by(username=username).one_or_none() is None:
-                session.add(User(username=username, display_name=f"{username} (fictional)",
-                                 role=role, active=True))  # fmt: skip
+                add_user(
+                    session, username=username, display_name=f"{username} (fictional)", roles=[role]
+                )
 
 
 def run_one(app: App, n: int) -> None:

@@ -171,7 +171,7 @@ def test_only_a_commanding_officer_may_claim_or_decide(app: App) -> None:
     with pytest.raises(NotPermitted, match=r"ct\.alvarez \(call_taker\) may not claim"):
         step(app, service.claim, "ct.alvarez", ref=req.ref)
     with pytest.raises(NotPermitted):
-        step(app, service.decide, "maj.chen", ref=req.ref, facts={}, approve=[])
+        step(app, service.decide, "ig.rowe", ref=req.ref, facts={}, approve=[])
     with pytest.raises(NotPermitted):
         step(app, service.claim, "ig.rowe", ref=req.ref)
 

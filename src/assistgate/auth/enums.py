@@ -1,4 +1,4 @@
-"""Roles, one per job; a person holds exactly one."""
+"""Roles: a person may hold several; a dispatch system acts through its own account."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from enum import StrEnum
 
 class Role(StrEnum):
     CALL_TAKER = "call_taker"
-    COMMANDING_OFFICER = "commanding_officer"
-    COMMAND_STAFF = "command_staff"
+    COMMANDER = "commander"
     AUDITOR = "auditor"
-    ADMINISTRATOR = "administrator"
+    ADMIN = "admin"
+    # The account a dispatch system (CAD) or recorder acts as, through API tokens only.
     DISPATCH_SYSTEM = "dispatch_system"
+
+
+# Roles whose holders must enrol a second factor (TOTP) before using the system.
+NEEDS_SECOND_FACTOR = frozenset({Role.COMMANDER, Role.AUDITOR, Role.ADMIN})

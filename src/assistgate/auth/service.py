@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,17 +22,21 @@ def add_user(
     *,
     username: str,
     display_name: str,
-    role: str,
+    roles: Sequence[str],
     extension: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Add an active user holding one role; refuse a malformed or already-taken username."""
+    """Add an active user holding `roles`; refuse a malformed or already-taken username."""
     if not USERNAME.fullmatch(username):
         raise InvalidField(
             "username",
             f"expected 2 to 64 lowercase letters, digits, '.', '_' or '-'; got {username!r}",
         )
-    if role not in set(Role):
-        raise InvalidField("role", f"expected one of {', '.join(Role)}; got {role!r}")
+    if not roles:
+        raise InvalidField("role", f"give at least one role: {', '.join(Role)}")
+    for role in roles:
+        if role not in set(Role):
+            raise InvalidField("role", f"expected one of {', '.join(Role)}; got {role!r}")
     name = check.text("display_name", display_name, limit=200)
     if extension is not None and not EXTENSION.fullmatch(extension.strip()):
         raise InvalidField("extension", f"expected the phone extension's digits; got {extension!r}")
@@ -40,10 +45,11 @@ def add_user(
     user = User(
         username=username,
         display_name=name,
-        role=Role(role),
         extension=extension.strip() if extension is not None else None,
         active=True,
+        password_hash=password_hash,
     )
+    user.set_roles(set(roles))
     session.add(user)
     session.flush()
     return user

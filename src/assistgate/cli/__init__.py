@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from assistgate import __version__
+from assistgate.cli.audit import audit as audit_group
 from assistgate.cli.db import db
 from assistgate.cli.demo import demo
 from assistgate.cli.keys import keys
@@ -27,3 +28,4 @@ main.add_command(user)
 main.add_command(keys)
 main.add_command(ledger)
 main.add_command(db)
+main.add_command(audit_group)

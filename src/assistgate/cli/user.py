@@ -14,16 +14,18 @@ from assistgate.requests.snapshot import json_value
 
 @click.group()
 def user() -> None:
-    """Add and list users; each holds exactly one role."""
+    """Add and list users; a person may hold several roles."""
 
 
 @user.command()
 @click.argument("username")
 @click.option(
     "--role",
+    "roles",
     required=True,
+    multiple=True,
     metavar="ROLE",
-    help=f"One of: {', '.join(Role)}.",
+    help=f"Repeat for several. One of: {', '.join(Role)}.",
 )
 @click.option("--name", "display_name", required=True, help="The name shown on screens.")
 @click.option(
@@ -32,13 +34,14 @@ def user() -> None:
     help="The phone extension a commanding officer calls from (recordings are matched by it).",
 )
 @reports_errors
-def add(username: str, role: str, display_name: str, extension: str | None) -> None:
-    """Add USERNAME (2 to 64 of a-z 0-9 . _ -) with one role."""
+def add(username: str, roles: tuple[str, ...], display_name: str, extension: str | None) -> None:
+    """Add USERNAME (2 to 64 of a-z 0-9 . _ -) with its roles."""
     with opened_app() as app, app.transaction() as session:
         added = add_user(
-            session, username=username, display_name=display_name, role=role, extension=extension
+            session, username=username, display_name=display_name, roles=roles, extension=extension
         )
-    click.echo(f"added {added.username} ({added.role}): {added.display_name}")
+        held = ", ".join(sorted(added.roles))
+    click.echo(f"added {added.username} ({held}): {added.display_name}")
 
 
 @user.command("list")
@@ -55,7 +58,7 @@ def list_users(as_json: bool) -> None:
                 {
                     "username": u.username,
                     "display_name": u.display_name,
-                    "role": u.role,
+                    "roles": sorted(u.roles),
                     "extension": u.extension,
                     "active": u.active,
                     "created_at": json_value(u.created_at),
@@ -67,7 +70,7 @@ def list_users(as_json: bool) -> None:
     rows = [
         [
             u.username,
-            u.role,
+            ", ".join(sorted(u.roles)),
             u.display_name,
             u.extension or "",
             "yes" if u.active else "no",
@@ -75,4 +78,4 @@ def list_users(as_json: bool) -> None:
         ]
         for u in users
     ]
-    click.echo(table(rows, ["USERNAME", "ROLE", "NAME", "EXTENSION", "ACTIVE", "ADDED"]))
+    click.echo(table(rows, ["USERNAME", "ROLES", "NAME", "EXTENSION", "ACTIVE", "ADDED"]))

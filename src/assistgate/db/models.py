@@ -1,8 +1,23 @@
 """Every table, imported in one place so that metadata and migrations see them all."""
 
-from assistgate.auth.models import User
+from assistgate.auth.models import ApiToken, LoginFailure, User, UserRole, WebSession
 from assistgate.db.base import Base
+from assistgate.integrations.models import OutboxMessage, WebhookEndpoint
 from assistgate.ledger.models import CheckpointRow, LedgerEntryRow, LedgerHead
 from assistgate.requests.models import Decision, Request
 
-__all__ = ["Base", "CheckpointRow", "Decision", "LedgerEntryRow", "LedgerHead", "Request", "User"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "CheckpointRow",
+    "Decision",
+    "LedgerEntryRow",
+    "LedgerHead",
+    "LoginFailure",
+    "OutboxMessage",
+    "Request",
+    "User",
+    "UserRole",
+    "WebSession",
+    "WebhookEndpoint",
+]

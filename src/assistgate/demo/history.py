@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from assistgate.app import App
 from assistgate.auth.enums import Role
 from assistgate.auth.models import User
+from assistgate.auth.service import add_user
 from assistgate.demo.wav import write_recording
 from assistgate.requests import service
 from assistgate.requests.deployment import Deployment
@@ -31,12 +32,12 @@ MONTHS = 18
 PEOPLE = [
     ("ct.alvarez", "R. Alvarez, call taker (fictional)", Role.CALL_TAKER, None),
     ("ct.nguyen", "T. Nguyen, call taker (fictional)", Role.CALL_TAKER, None),
-    ("lt.okafor", "Lt. J. Okafor (fictional)", Role.COMMANDING_OFFICER, "4101"),
-    ("lt.brandt", "Lt. S. Brandt (fictional)", Role.COMMANDING_OFFICER, "4102"),
-    ("sgt.ruiz", "Sgt. M. Ruiz, acting commander (fictional)", Role.COMMANDING_OFFICER, "4107"),
-    ("maj.chen", "Maj. L. Chen, command staff (fictional)", Role.COMMAND_STAFF, None),
+    ("lt.okafor", "Lt. J. Okafor (fictional)", Role.COMMANDER, "4101"),
+    ("lt.brandt", "Lt. S. Brandt (fictional)", Role.COMMANDER, "4102"),
+    ("sgt.ruiz", "Sgt. M. Ruiz, acting commander (fictional)", Role.COMMANDER, "4107"),
+    ("maj.chen", "Maj. L. Chen, command staff (fictional)", Role.COMMANDER, None),
     ("ig.rowe", "P. Rowe, inspector general's office (fictional)", Role.AUDITOR, None),
-    ("admin.kim", "D. Kim, administrator (fictional)", Role.ADMINISTRATOR, None),
+    ("admin.kim", "D. Kim, administrator (fictional)", Role.ADMIN, None),
     ("cad", "MetroSafe CAD interface", Role.DISPATCH_SYSTEM, None),
 ]
 COMMANDERS = ["lt.okafor", "lt.brandt", "sgt.ruiz"]
@@ -194,8 +195,8 @@ class _Step:
 def _people(app: App) -> None:
     with app.transaction() as session:
         for username, name, role, extension in PEOPLE:
-            session.add(User(username=username, display_name=name, role=role,
-                             extension=extension, active=True))  # fmt: skip
+            add_user(session, username=username, display_name=name, roles=[role],
+                     extension=extension)  # fmt: skip
 
 
 def _month(index: int) -> dt.date:

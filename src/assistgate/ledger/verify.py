@@ -30,7 +30,12 @@ from assistgate.ledger.merkle import TreeBuilder
 from assistgate.ledger.models import CheckpointRow, LedgerEntryRow, LedgerHead
 from assistgate.ledger.store import HEAD_ID
 from assistgate.requests.models import Decision, Request
-from assistgate.requests.snapshot import DECISION_FIELDS, REQUEST_FIELDS, snapshot_values
+from assistgate.requests.snapshot import (
+    DECISION_FIELDS,
+    LATER_FIELDS,
+    REQUEST_FIELDS,
+    snapshot_values,
+)
 
 BATCH = 20_000
 
@@ -78,7 +83,7 @@ class _Replay:
         if type(changes) is dict:
             state = self.requests.get(subject)
             if state is None:
-                self.requests[subject] = dict(changes)
+                self.requests[subject] = {**LATER_FIELDS, **changes}
                 self.history[subject] = [(seq, changes)]
             else:
                 state.update(changes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistgate.db.base import Base, UTCDateTime, utcnow
@@ -35,6 +35,8 @@ class Request(Base):
 
     call_taker: Mapped[str] = mapped_column(String(64))
     commander: Mapped[str | None] = mapped_column(String(64), default=None)
+    # How many times the alert went further up the duty list because nobody claimed it.
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
 
     # The current decision. Not a foreign key: decisions point at their request, and a cycle
     # of keys would make the two tables impossible to create or restore in one order.

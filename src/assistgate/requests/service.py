@@ -33,20 +33,21 @@ from assistgate.requests.flows import TransitionRefused, next_state
 from assistgate.requests.models import Decision, Request
 from assistgate.requests.snapshot import changes, decision_snapshot, request_snapshot
 
-CO = Role.COMMANDING_OFFICER
+CO = Role.COMMANDER
 CAN_CREATE = frozenset({Role.CALL_TAKER, CO, Role.DISPATCH_SYSTEM})
 CAN_RECORD_UNITS = frozenset({Role.CALL_TAKER, CO, Role.DISPATCH_SYSTEM})
-CAN_CLOSE = frozenset({CO, Role.COMMAND_STAFF})
-CAN_CANCEL = frozenset({Role.CALL_TAKER, CO, Role.DISPATCH_SYSTEM, Role.COMMAND_STAFF})
-CAN_EXCEPT = frozenset({CO, Role.COMMAND_STAFF})
+CAN_CLOSE = frozenset({CO})
+CAN_CANCEL = frozenset({Role.CALL_TAKER, CO, Role.DISPATCH_SYSTEM})
+CAN_EXCEPT = frozenset({CO})
 
 
 def _require(actor: User, roles: frozenset[Role], doing: str) -> None:
     if not actor.active:
         raise NotPermitted(f"{actor.username} is not an active user")
-    if actor.role not in roles:
+    if not actor.has_any(roles):
         allowed = ", ".join(sorted(r.value for r in roles))
-        raise NotPermitted(f"{actor.username} ({actor.role}) may not {doing}; allowed: {allowed}")
+        held = ", ".join(sorted(actor.roles)) or "no role"
+        raise NotPermitted(f"{actor.username} ({held}) may not {doing}; allowed: {allowed}")
 
 
 def get_request(session: Session, ref: str, *, for_update: bool = False) -> Request:
@@ -138,7 +139,7 @@ def create_request(
         received_at=received_at, state=State.RECEIVED, official_badge=official_badge.strip(),
         callback_number=callback_number.strip(), identity_note=identity_note.strip(),
         district=district.strip(), call_taker=actor.username, units=[], exceptions={},
-        flagged_for_review=False, cancel_reason="", **fields,
+        flagged_for_review=False, cancel_reason="", escalation_level=0, **fields,
     )  # fmt: skip
     session.add(request)
     session.flush()
@@ -190,11 +191,13 @@ def release(
     ref: str,
     now: dt.datetime | None = None,
 ) -> Request:
-    """Hand a request back to the queue, for another commanding officer to take."""
-    _require(actor, frozenset({CO, Role.COMMAND_STAFF}), "release a request")
+    """Hand a request back to the queue, for another commanding officer to take.
+
+    Any commander may release it (a handover when the holder is called away); the ledger
+    records who did.
+    """
+    _require(actor, frozenset({CO}), "release a request")
     request = get_request(session, ref, for_update=True)
-    if actor.role == CO:
-        _require_holder(request, actor)
 
     return _apply(
         session,
@@ -409,7 +412,7 @@ def attach_recording(
     now: dt.datetime | None = None,
 ) -> Request:
     """Attach the commanding officer's call recording (by its SHA-256) to the request."""
-    _require(actor, frozenset({CO, Role.DISPATCH_SYSTEM, Role.ADMINISTRATOR}), "attach a recording")
+    _require(actor, frozenset({CO, Role.DISPATCH_SYSTEM}), "attach a recording")
     request = get_request(session, ref, for_update=True)
     digest = check.sha256(sha256)
     if request.state in (State.CLOSED, State.CANCELLED):

@@ -12,10 +12,15 @@ from assistgate.requests.models import Decision, Request
 REQUEST_FIELDS = (
     "ref", "cad_incident_id", "received_at", "state", "agency", "official_name",
     "official_badge", "callback_number", "identity_check", "identity_note", "location",
-    "district", "caller_words", "requested_actions", "call_taker", "commander", "dispatched_at",
-    "units", "arrived_at", "cleared_at", "recording_sha256", "exceptions", "flagged_for_review",
-    "outcome", "closed_at", "cancel_reason",
+    "district", "caller_words", "requested_actions", "call_taker", "commander",
+    "escalation_level", "dispatched_at", "units", "arrived_at", "cleared_at",
+    "recording_sha256", "exceptions", "flagged_for_review", "outcome", "closed_at",
+    "cancel_reason",
 )  # fmt: skip
+# Columns added after the first schema, with the value every older row holds until an entry
+# sets it: the ledger's first entries of such a row could not mention them.
+LATER_FIELDS: dict[str, Any] = {"escalation_level": 0}
+
 DECISION_FIELDS = (
     "decided_at", "decided_by", "assessment", "answer", "outcome", "approved_actions", "note",
     "engine_version",

@@ -1,0 +1,1 @@
+"""Systems outside the city's control (dispatch systems, pagers, recorders), behind interfaces."""

@@ -1,0 +1,1 @@
+"""Tests of the audit scanner: detector, rules file, readers, presets, CLI and corpus."""
