@@ -203,7 +203,7 @@ def proof_check_us(app: App, calls: int) -> float:
 
 
 def bench_database(name: str, url: str, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
-    app = open_bench_app(url, data_dir)
+    app = open_bench_app(fresh_database(name, url, data_dir, "steps"), data_dir)
     try:
         steps = [durable_steps(app, args.steps) for _ in range(args.repeat)]
         plain = [plain_inserts(app.engine, args.steps) for _ in range(args.repeat)]
@@ -216,7 +216,7 @@ def bench_database(name: str, url: str, args: argparse.Namespace, data_dir: Path
     }
     result["ratio"] = result["steps_per_s"] / result["plain_inserts_per_s"]
     if args.verify_entries:
-        fresh = fresh_database(name, url, data_dir)
+        fresh = fresh_database(name, url, data_dir, "verify")
         app = open_bench_app(fresh, data_dir)
         try:
             fill_ledger(app, args.verify_entries)
@@ -227,16 +227,17 @@ def bench_database(name: str, url: str, args: argparse.Namespace, data_dir: Path
     return result
 
 
-def fresh_database(name: str, url: str, data_dir: Path) -> str:
-    """Return the URL of an empty database of the same kind."""
+def fresh_database(name: str, url: str, data_dir: Path, purpose: str) -> str:
+    """Return the URL of a new, empty database of the same kind, named for `purpose`."""
     if name == "sqlite":
-        return f"sqlite:///{data_dir / 'verify.db'}"
+        return f"sqlite:///{data_dir / f'{purpose}.db'}"
+    database = f"assistgate_bench_{purpose}"
     admin = make_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS assistgate_bench_verify WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE assistgate_bench_verify"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {database}"))
     admin.dispose()
-    return url.rsplit("/", 1)[0] + "/assistgate_bench_verify"
+    return url.rsplit("/", 1)[0] + f"/{database}"
 
 
 def main(argv: list[str] | None = None) -> int:

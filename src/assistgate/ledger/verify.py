@@ -14,6 +14,7 @@ field; for a row no entry describes, none (it is named by its reference instead)
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,14 +28,13 @@ from assistgate.ledger.entry import FIELDS
 from assistgate.ledger.errors import CheckpointError
 from assistgate.ledger.hashing import leaf_hash
 from assistgate.ledger.merkle import TreeBuilder
-from assistgate.ledger.models import CheckpointRow, LedgerEntryRow, LedgerHead
+from assistgate.ledger.models import CheckpointRow, LedgerHead
 from assistgate.ledger.store import HEAD_ID
-from assistgate.requests.models import Decision, Request
 from assistgate.requests.snapshot import (
     DECISION_FIELDS,
     LATER_FIELDS,
     REQUEST_FIELDS,
-    snapshot_values,
+    json_value,
 )
 
 BATCH = 20_000
@@ -103,10 +103,53 @@ class _Replay:
         return self.first_seq(subject)
 
 
-_ENTRY_COLUMNS = (
-    LedgerEntryRow.seq, LedgerEntryRow.at, LedgerEntryRow.actor, LedgerEntryRow.event,
-    LedgerEntryRow.subject, LedgerEntryRow.body, LedgerEntryRow.leaf_hash,
-)  # fmt: skip
+_ENTRY_SQL = (
+    "SELECT seq, at, actor, event, subject, body, leaf_hash FROM ledger_entries ORDER BY seq"
+)
+_JSON_COLUMNS = frozenset({"requested_actions", "units", "exceptions", "outcome"})
+_TIME_COLUMNS = frozenset(
+    {"received_at", "dispatched_at", "arrived_at", "cleared_at", "closed_at", "decided_at"}
+)
+_BOOL_COLUMNS = frozenset({"flagged_for_review"})
+_DECISION_JSON = frozenset({"assessment", "answer", "approved_actions"})
+
+
+def _raw_rows(session: Session, sql: str) -> Iterator[tuple[Any, ...]]:
+    """Stream rows straight from the driver, in batches, with bounded memory.
+
+    Verification reads every row once; the ORM's per-row processing would cost more than all
+    the checks, so rows come raw and `_normalise` turns them into the ORM's JSON values.
+    """
+    dbapi = session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    server_side = session.bind is not None and session.bind.dialect.name == "postgresql"
+    cursor = dbapi.cursor(name="assistgate_verify") if server_side else dbapi.cursor()
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(BATCH):
+            yield from batch
+    finally:
+        cursor.close()
+
+
+def _normalise(
+    fields: tuple[str, ...], values: Sequence[Any], json_fields: frozenset[str], sqlite: bool
+) -> dict[str, Any]:
+    """Return a raw row as the snapshot the ledger recorded (same values as `snapshot_values`)."""
+    row = dict(zip(fields, values, strict=True))
+    for name, value in row.items():
+        if value is None:
+            continue
+        if name in _TIME_COLUMNS:
+            # SQLite keeps naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff"; PostgreSQL a timestamptz.
+            row[name] = value.replace(" ", "T") + "Z" if sqlite else json_value(value)
+        elif name in json_fields and sqlite:
+            row[name] = orjson.loads(value)
+        elif name in _BOOL_COLUMNS and sqlite:
+            row[name] = bool(value)
+    return row
+
+
 _FIELDS = frozenset(FIELDS)
 
 
@@ -149,9 +192,7 @@ def _verify(session: Session, public_key: Ed25519PublicKey) -> VerifyReport:
     append = tree.append
     replay = _Replay()
     last_at = ""
-    rows = session.execute(
-        select(*_ENTRY_COLUMNS).order_by(LedgerEntryRow.seq).execution_options(yield_per=BATCH)
-    )
+    rows = _raw_rows(session, _ENTRY_SQL)
     for expected, (seq, at, actor, event, subject, body, stored_leaf) in enumerate(rows):
         if seq != expected:
             found.append(
@@ -258,19 +299,19 @@ def _check_head(
 def _check_rows(session: Session, report: VerifyReport, replay: _Replay) -> None:
     found = report.findings
     seen: set[str] = set()
+    sqlite = session.bind is not None and session.bind.dialect.name == "sqlite"
+    decision_sql = f"SELECT id, {', '.join(DECISION_FIELDS)} FROM decisions"
     decisions = {
-        row[0]: snapshot_values(DECISION_FIELDS, row[1:])
-        for row in session.execute(
-            select(Decision.id, *(getattr(Decision, f) for f in DECISION_FIELDS))
-        )
+        row[0]: _normalise(DECISION_FIELDS, row[1:], _DECISION_JSON, sqlite)
+        for row in _raw_rows(session, decision_sql)
     }
-    query = select(Request.decision_id, *(getattr(Request, f) for f in REQUEST_FIELDS))
-    for row in session.execute(query.execution_options(yield_per=BATCH)):
-        report.requests += 1
+    request_sql = f"SELECT decision_id, {', '.join(REQUEST_FIELDS)} FROM requests"
+    for row in _raw_rows(session, request_sql):
         decision_id = row[0]
-        actual = snapshot_values(REQUEST_FIELDS, row[1:])
+        actual = _normalise(REQUEST_FIELDS, row[1:], _JSON_COLUMNS, sqlite)
         ref = actual["ref"]
         seen.add(ref)
+        report.requests += 1
         expected = replay.requests.get(ref)
         if expected is None:
             found.append(
