@@ -9,6 +9,9 @@ echo "== ruff"
 .venv/bin/ruff format --check src tests bench
 echo "== mypy"
 .venv/bin/mypy
+echo "== chromium"
+ASSISTGATE_CHROMIUM=$(bash scripts/chromium.sh)
+export ASSISTGATE_CHROMIUM
 echo "== postgresql"
 # A throwaway PostgreSQL server for the database tests, stopped and deleted on exit. Each run
 # gets its own (own state dir, own port), so runs in parallel, and a server started by hand with

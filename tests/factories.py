@@ -24,6 +24,7 @@ PEOPLE = {
     "maj.chen": ("Maj. L. Chen (fictional)", Role.COMMANDER, None),
     "cad": ("CAD interface", Role.DISPATCH_SYSTEM, None),
     "ig.rowe": ("Inspector General's auditor (fictional)", Role.AUDITOR, None),
+    "admin.kim": ("D. Kim, administrator (fictional)", Role.ADMIN, None),
 }
 
 

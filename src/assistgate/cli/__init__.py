@@ -12,6 +12,7 @@ from assistgate.cli.keys import keys
 from assistgate.cli.ledger import ledger
 from assistgate.cli.policy import policy
 from assistgate.cli.request import request_group
+from assistgate.cli.serve import serve
 from assistgate.cli.user import user
 
 
@@ -29,3 +30,4 @@ main.add_command(keys)
 main.add_command(ledger)
 main.add_command(db)
 main.add_command(audit_group)
+main.add_command(serve)
