@@ -27,7 +27,8 @@ def test_the_login_page_shows_the_monitored_system_banner_and_security_headers(
     assert "Restricted system" in page.text
     assert "recorded and may be" in page.text
     csp = page.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
 
@@ -39,7 +40,9 @@ def test_a_call_taker_signs_in_with_a_password_and_lands_on_intake(
     assert response.status_code == 303
     assert response.headers["location"] == "/intake"
     cookie = response.headers.get("set-cookie", "")
-    assert "ag_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "ag_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
     assert "auth:login" in events(web_app)
 
 
