@@ -230,6 +230,9 @@ unix_socket_directories = '$cluster'
 fsync = on
 synchronous_commit = on
 full_page_writes = on
+# Test databases are created and dropped by the hundred: an autovacuum worker connected to one
+# would make DROP DATABASE ... WITH (FORCE) fail for a role that is not a superuser.
+autovacuum = off
 include = 'assistgate_port.conf'
 EOF
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistgate.auth.models import User
 from assistgate.db.migrate import upgrade
 from assistgate.db.session import DatabaseUnavailable, make_engine, make_session_factory
+from assistgate.integrations import outbox
 from assistgate.ledger.keys import FileKeyStore, KeyStore
 from assistgate.ledger.store import LedgerWriter
 from assistgate.policy import PolicyEngine, default_registry
@@ -83,6 +84,7 @@ def open_app(settings: Settings, *, keys: KeyStore | None = None, migrate: bool 
         timezone=settings.zone,
         ledger=ledger,
     )
+    deployment.after_step.append(outbox.after_step)  # notifications owed to dispatch systems
     return App(settings, engine, make_session_factory(engine), keys, deployment)
 
 

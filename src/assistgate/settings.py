@@ -39,6 +39,33 @@ def _ids(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str,
     return ids
 
 
+def _seconds(env: dict[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", raw.strip()) or not low <= int(raw) <= high:
+        raise SettingsError(f"{name}: expected a whole number of seconds, {low} to {high}; "
+                            f"got {raw!r}")  # fmt: skip
+    return int(raw)
+
+
+def _url(env: dict[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    if raw and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", raw):
+        raise SettingsError(f"{name}: expected an http:// or https:// address; got {raw!r}")
+    return raw
+
+
+def _contact(env: dict[str, str], default: str) -> str:
+    raw = env.get("ASSISTGATE_COMMAND_STAFF_CONTACT", default).strip()
+    if not raw or len(raw) > 200:
+        raise SettingsError(
+            "ASSISTGATE_COMMAND_STAFF_CONTACT: expected who the pager reaches "
+            f"after the commanders on duty (1 to 200 characters); got {raw!r}"
+        )
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str = "development"
@@ -51,6 +78,13 @@ class Settings:
     data_dir: Path = Path()
     database_url: str = ""
     ledger_origin: str = "assistgate/louisville-metro"
+    # A request nobody claims within this many seconds is escalated to the next commander on
+    # duty, then to command staff (ASSISTGATE_ESCALATE_AFTER_SECONDS).
+    escalate_after_seconds: int = 120
+    # A paging or text-message gateway that receives alerts as JSON; none: alerts are logged.
+    pager_url: str = ""
+    # Who is alerted once every commander on duty has been (ASSISTGATE_COMMAND_STAFF_CONTACT).
+    command_staff_contact: str = "command-staff"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -88,6 +122,15 @@ class Settings:
             data_dir=data_dir,
             database_url=database_url,
             ledger_origin=origin,
+            escalate_after_seconds=_seconds(
+                env,
+                "ASSISTGATE_ESCALATE_AFTER_SECONDS",
+                cls.escalate_after_seconds,
+                low=1,
+                high=86_400,
+            ),
+            pager_url=_url(env, "ASSISTGATE_PAGER_URL"),
+            command_staff_contact=_contact(env, cls.command_staff_contact),
         )
 
     @property

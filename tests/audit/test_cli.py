@@ -60,7 +60,9 @@ def test_the_scan_writes_one_row_per_agency_request_with_quoted_evidence(
 ) -> None:
     out, _ = corpus_flagged
     rows = _flagged(out)
-    assert list(rows[0]) == ["id", "time", "score", "category", "evidence", "rules"]
+    # The six columns, then the preset's context: the corpus has no address, so it is empty.
+    assert list(rows[0]) == ["id", "time", "score", "category", "evidence", "rules", "location"]
+    assert {r["location"] for r in rows} == {""}
     assert {r["category"] for r in rows} == {"agency_request"}
     assert all(r["evidence"] and r["rules"] and 0 < float(r["score"]) <= 1 for r in rows)
     assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)  # input order

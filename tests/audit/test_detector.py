@@ -14,7 +14,7 @@ import pytest
 
 import assistgate.audit
 from assistgate.audit.detector import analyse, classify, explain
-from assistgate.audit.rules import Category, Kind, default_rules
+from assistgate.audit.rules import KINDS, Category, Record, default_rules
 
 DATA = Path(__file__).with_name("data")
 AUDIT_DIR = Path(assistgate.audit.__file__).parent
@@ -138,8 +138,9 @@ def test_one_edit_misspellings_of_agency_names_that_the_rules_read_also_pass_the
             assert text_filter.search(text), text
 
 
-def test_rules_of_every_kind_are_shipped() -> None:
-    assert {r.kind for r in default_rules().rules} == set(Kind)
+@pytest.mark.parametrize("record", list(Record))
+def test_rules_of_every_kind_a_record_allows_are_shipped(record: Record) -> None:
+    assert {r.kind for r in default_rules(record).rules} == set(KINDS[record])
 
 
 def _imported_roots(path: Path) -> set[str]:

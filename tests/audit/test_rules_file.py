@@ -9,7 +9,15 @@ import pytest
 import yaml
 
 from assistgate.audit.errors import RulesError
-from assistgate.audit.rules import DEFAULT_RULES, RULES_DIR, Kind, default_rules, load_rules
+from assistgate.audit.rules import (
+    DEFAULT_RULES,
+    RULES_DIR,
+    Kind,
+    Record,
+    default_rules,
+    load_rules,
+    newest_rules,
+)
 
 MINIMAL = """
 id: test
@@ -135,27 +143,98 @@ def test_a_file_that_is_not_yaml_is_refused_with_its_name(tmp_path: Path) -> Non
         load_rules(_write(tmp_path, "rules: [unclosed"))
 
 
-def test_the_shipped_file_is_named_after_its_id_and_version() -> None:
-    rs = default_rules()
-    assert DEFAULT_RULES.name == f"{rs.id}-{rs.version}.yaml"
-    assert sorted(p.name for p in RULES_DIR.glob("*.yaml")) == [DEFAULT_RULES.name]
+SHIPPED = sorted(RULES_DIR.glob("*.yaml"))
 
 
-def test_every_shipped_rule_says_why_it_exists_in_one_line() -> None:
-    for rule in default_rules().rules:
+def test_each_shipped_file_is_named_after_its_id_and_version() -> None:
+    assert [p.name for p in SHIPPED] == [
+        "dispatch-2026-11.yaml",
+        "lpr-2026-11.yaml",
+        "narrative-2026-11.yaml",
+    ]
+    for path in SHIPPED:
+        rs = load_rules(path)
+        assert path.name == f"{rs.id}-{rs.version}.yaml"
+    assert newest_rules(Record.DISPATCH) == DEFAULT_RULES
+    for record in Record:
+        assert newest_rules(record).name.startswith(record.prefix + "-")
+        assert default_rules(record).record is record
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_every_shipped_rule_says_why_it_exists_in_one_line(path: Path) -> None:
+    for rule in load_rules(path).rules:
         assert rule.why, rule.id
         assert "\n" not in rule.why, rule.id
         assert len(rule.why) < 140, rule.id
         assert rule.id.split(".")[0].replace("-", "_") == rule.kind.value, rule.id
 
 
-def test_every_shipped_rule_that_can_decide_alone_has_examples() -> None:
-    deciding = (Kind.AGENCY, Kind.TOPIC, Kind.FALSE_FRIEND, Kind.NEGATION, Kind.PUBLIC)
-    for rule in default_rules().of_kind(*deciding):
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_every_shipped_rule_that_can_decide_alone_has_examples(path: Path) -> None:
+    deciding: tuple[Kind, ...] = (Kind.AGENCY, Kind.TOPIC, Kind.FALSE_FRIEND, Kind.NEGATION)
+    deciding = (*deciding, Kind.PUBLIC, Kind.SIGNAL, Kind.CUE)
+    for rule in load_rules(path).of_kind(*deciding):
         assert rule.examples, rule.id
 
 
-def test_the_shipped_pre_filters_use_only_what_re2_understands() -> None:
-    raw = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_the_shipped_pre_filters_use_only_what_re2_understands(path: Path) -> None:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     for text in raw["prefilter"].values():
         assert not re.search(r"\(\?[=!<P]|\\[1-9]", text)
+
+
+SIGNALS_FILE = """
+id: test
+version: "2026-11"
+record: lpr_log
+category: immigration_search
+title: Test rules
+effective_from: 2026-11-01
+decision: {weak_factor: 0.5, cues_needed: 2}
+spelling: {min_length: 6, words: [IMMIGRATION]}
+prefilter: {text: '(?i)\\bice\\b|hsi|target'}
+rules:
+  - id: signal.ice
+    kind: signal
+    weight: 0.9
+    why: The agency.
+    patterns: ['ICE']
+    examples: ["ICE"]
+  - id: cue.hsi
+    kind: cue
+    weight: 0.5
+    why: A component.
+    patterns: ['HSI']
+    examples: ["HSI"]
+"""
+
+
+def test_a_signals_file_loads_without_macros_or_a_call_type_filter(tmp_path: Path) -> None:
+    rs = load_rules(_write(tmp_path, SIGNALS_FILE))
+    assert rs.record is Record.LPR_LOG
+    assert [r.id for r in rs.rules] == ["signal.ice", "cue.hsi"]
+    assert not re.search(rs.prefilter_call_type, "")  # matches nothing, not even nothing
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("record: lpr_log", "record: tweets"), "record: expected one of dispatch, lpr_log"),
+        (("category: immigration_search", "category: none"), "category: expected the category"),
+        (("kind: cue", "kind: agency"), "rule cue.hsi: kind: expected one of signal, cue"),
+        (("cues_needed: 2", "cues_needed: 0"), "cues_needed: expected 1 or more"),
+    ],
+)
+def test_a_signals_file_is_checked_like_a_dispatch_file(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
+    with pytest.raises(RulesError, match=re.escape(expected)):
+        load_rules(_write(tmp_path, SIGNALS_FILE.replace(*change)))
+
+
+def test_a_dispatch_file_may_not_name_one_category(tmp_path: Path) -> None:
+    text = MINIMAL.replace("id: test\n", "id: test\ncategory: agency_request\n")
+    with pytest.raises(RulesError, match="dispatch files decide among several categories"):
+        load_rules(_write(tmp_path, text))

@@ -19,31 +19,32 @@ The decision, base case first and then the exceptions that override it:
 5. An agency named without a request of its own: `agency_notification`.
 6. Immigration named only as a subject ("IMMIGRATION PAPERS", "DEPORTED"):
    `public_mentions_immigration`.
+
+Records other than dispatch calls (plate-reader search logs, incident narratives) are decided
+by `signals.decide` from their own rules file: see that module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from assistgate.audit.rules import Category, Decision, Kind, Rule, RuleSet, default_rules, spans
+from assistgate.audit.hits import Hit, quoted
+from assistgate.audit.rules import (
+    DECIDING,
+    Category,
+    Decision,
+    Kind,
+    Record,
+    Rule,
+    RuleSet,
+    could_decide,
+    default_rules,
+    spans,
+)
+from assistgate.audit.signals import decide_signals
 from assistgate.audit.tokens import Words, tokenize
 
 TEXT, CALL_TYPE = "text", "call_type"
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One place where one rule matched: the words, where they are, and whether they count."""
-
-    rule: Rule
-    field: str
-    first: int
-    last: int
-    quote: str
-    masked_by: str = ""
-
-    def overlaps(self, other: Hit) -> bool:
-        return self.field == other.field and self.first <= other.last and other.first <= self.last
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +70,6 @@ class Analysis:
 
 
 NOTHING = Finding(Category.NONE, 0.0, (), ())
-# The kinds that can make a call more than `none`; if none of them matches, the rest cannot
-# change the answer, so `classify` stops there (most candidates are frozen water and the like).
-_DECISIVE = (Kind.AGENCY, Kind.TOPIC, Kind.PUBLIC, Kind.CALL_TYPE)
 
 
 def classify(
@@ -97,21 +95,28 @@ def analyse(
     words = tokenize(text or "", rs.speller)
     ctype = tokenize(call_type, rs.speller) if call_type and call_type.strip() else None
     hits: list[Hit] = []
+    # The kinds that can make a call more than `none`; if none of them matches, the rest cannot
+    # change the answer, so `classify` stops there (most candidates are frozen water and such).
+    deciding = DECIDING[rs.record]
     # One combined regex first: most candidates match no rule that could decide alone.
-    gate_open = complete or bool(rs.text_gate.search(words.joined))
-    for rule in rs.of_kind(*_DECISIVE):
+    gate_open = complete or could_decide(rs, words)
+    for rule in rs.of_kind(*deciding):
         if gate_open or rule.kind is Kind.CALL_TYPE:
             hits += _hits(rule, words, ctype)
     if not complete and not hits:
-        return Analysis(NOTHING, "no immigration agency or subject is named", (), rs, words, ctype)
+        nothing = "no immigration agency or subject is named"
+        return Analysis(NOTHING, nothing, (), rs, words, ctype)
     if complete or any(h.field == TEXT for h in hits):
         for rule in rs.rules:
-            if rule.kind not in _DECISIVE:
+            if rule.kind not in deciding:
                 hits += _hits(rule, words, ctype)
     order = {rule.id: i for i, rule in enumerate(rs.rules)}
     hits.sort(key=lambda h: order[h.rule.id])
     masked = tuple(_mask(hits))
-    category, reason, support, weak = _decide(masked, rs.decision)
+    if rs.record is Record.DISPATCH:
+        category, reason, support, weak = _decide(masked, rs.decision)
+    else:
+        category, reason, support, weak = decide_signals(masked, rs)
     score = _score(support) * (rs.decision.weak_factor if weak else 1.0)
     fired = {h.rule.id for h in masked if not h.masked_by}
     finding = Finding(
@@ -290,12 +295,7 @@ def _evidence(support: list[Hit], words: Words, ctype: Words | None) -> tuple[st
     return tuple(quotes)
 
 
-def _q(hits: list[Hit]) -> str:
-    seen: list[str] = []
-    for h in hits:
-        if h.quote not in seen:
-            seen.append(h.quote)
-    return ", ".join(f'"{q}"' for q in seen)
+_q = quoted
 
 
 def explain(text: str | None, call_type: str | None = None, *, rules: RuleSet | None = None) -> str:

@@ -41,12 +41,21 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class ColumnPlan:
-    """The columns a scan reads: an id, maybe a time, and call-type and narrative columns."""
+    """The columns a scan reads: an id, maybe a time, call-type and narrative columns.
+
+    `context` columns (a location, a user) are not read by the rules: they are copied to the
+    output as they are, each under its role's name, empty where the file lacks them.
+    """
 
     id: Column
     time: Column | None = None
     types: tuple[Column, ...] = ()
     texts: tuple[Column, ...] = ()
+    context: tuple[Column, ...] = ()
+
+    @property
+    def context_names(self) -> tuple[str, ...]:
+        return tuple(c.role for c in self.context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,7 @@ class Candidate:
     text: str
     call_type: str
     text_passed: bool = True
+    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,12 @@ class FileScan:
     rows: int
     candidates: tuple[Candidate, ...]
     used: dict[str, tuple[str, ...]]
+    candidate_count: int | None = None  # when the candidates were not kept (Spark)
+
+    @property
+    def passed_filter(self) -> int:
+        """How many rows passed the pre-filter."""
+        return len(self.candidates) if self.candidate_count is None else self.candidate_count
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[Path]:
@@ -113,22 +129,30 @@ def read_candidates(
         con = duckdb.connect()
         try:
             src = _relation(con, path, source, sniffed)
-            used = _resolve(plan, src.columns, str(path))
-            sql = _query(src, used, text_filter, type_filter)
+            used = resolve_columns(plan, src.columns, str(path))
+            sql, count_sql = _query(src, used, text_filter, type_filter)
             rows = _run(con, sql, progress, str(path), sniffed)
+            if count_sql:
+                count = int(_run(con, count_sql, None, str(path), sniffed)[0][0])
+                found = rows
+            else:
+                count, gathered = rows[0]
+                found = [
+                    (c["r"], c["i"], c["t"], c["x"], c["c"], c["m"], c["k"]) for c in gathered or []
+                ]
         finally:
             con.close()
-    count, found = rows[0]
     candidates = tuple(
         Candidate(
-            row=int(c["r"]),
-            id=c["i"] or "",
-            time=c["t"] or "",
-            text=c["x"] or "",
-            call_type=c["c"] or "",
-            text_passed=bool(c["m"]),
+            row=int(r),
+            id=i or "",
+            time=t or "",
+            text=x or "",
+            call_type=c or "",
+            text_passed=bool(m),
+            context=tuple(v or "" for v in k),
         )
-        for c in sorted(found or [], key=lambda c: int(c["r"]))
+        for r, i, t, x, c, m, k in sorted(found, key=lambda row: int(row[0]))
     )
     return FileScan(str(path), sniffed, int(count), candidates, used)
 
@@ -140,6 +164,7 @@ class _Source:
     columns: tuple[str, ...]
     table: Callable[[list[str]], str]
     expr: Callable[[str], str]
+    streams: bool = False  # numbers its own rows (Parquet): candidates can stream in parallel
 
 
 def _relation(con: duckdb.DuckDBPyConnection, original: Path, source: Path, s: Sniffed) -> _Source:
@@ -165,10 +190,13 @@ def _relation(con: duckdb.DuckDBPyConnection, original: Path, source: Path, s: S
 
         return _Source(_describe(con, probe, str(original), s), json_table, _ident)
     table = f"read_parquet({where})"
+    # Parquet numbers its rows as it streams them: no window over the whole file is needed.
+    numbered = f"read_parquet({where}, file_row_number=true)"
     return _Source(
         _describe(con, table, str(original), s),
-        lambda _: table,
+        lambda _: numbered,
         lambda n: f"CAST({_ident(n)} AS VARCHAR)",
+        streams=True,
     )
 
 
@@ -179,7 +207,9 @@ def _describe(con: duckdb.DuckDBPyConnection, table: str, name: str, s: Sniffed)
         raise _read_error(exc, name, s) from None
 
 
-def _resolve(plan: ColumnPlan, have: tuple[str, ...], name: str) -> dict[str, tuple[str, ...]]:
+def resolve_columns(
+    plan: ColumnPlan, have: tuple[str, ...], name: str
+) -> dict[str, tuple[str, ...]]:
     """Map each role to the file's actual column names; a missing one lists what the file has."""
 
     def find(col: Column) -> str | None:
@@ -200,6 +230,8 @@ def _resolve(plan: ColumnPlan, have: tuple[str, ...], name: str) -> dict[str, tu
         used["time"] = (found,) if found else ()
     used["type"] = tuple(n for n in (find(c) for c in plan.types) if n)
     used["text"] = tuple(n for n in (find(c) for c in plan.texts) if n)
+    # One entry per context role, in order; "" where the file lacks it.
+    used["context"] = tuple(find(c) or "" for c in plan.context)
     if not used["type"] and not used["text"]:
         wanted = [n for c in (*plan.types, *plan.texts) for n in c.names]
         raise MissingColumnError(name, "call-type or narrative", wanted, have)
@@ -208,8 +240,14 @@ def _resolve(plan: ColumnPlan, have: tuple[str, ...], name: str) -> dict[str, tu
 
 def _query(
     src: _Source, used: dict[str, tuple[str, ...]], text_filter: str, type_filter: str
-) -> str:
-    table = src.table(sorted({n for names in used.values() for n in names}))
+) -> tuple[str, str]:
+    """Return the query for the candidates and, where it is a query of its own, for the count.
+
+    CSV and JSON Lines: one pass that counts every row and gathers the candidates, numbered
+    by a window over the file. Parquet: the count comes from the file's footer and the
+    candidates stream out, numbered by the reader, on every core.
+    """
+    table = src.table(sorted({n for names in used.values() for n in names if n}))
     expr = src.expr
 
     def joined(role: str, sep: str) -> str:
@@ -218,14 +256,29 @@ def _query(
 
     time = expr(used["time"][0]) if used.get("time") else "''"
     text, ctype = joined("text", "\n"), joined("type", " | ")
+    kept = ", ".join(expr(n) if n else "''" for n in used.get("context", ()))
+    # Without an id column (some audit logs have none) a row is known by its number.
+    number = "file_row_number + 1" if src.streams else "row_number() OVER ()"
+    ident = expr(used["id"][0]) if used["id"][0] else f"CAST({number} AS VARCHAR)"
     # m: the text itself passed the filter. When only the call type did, the rules need not
     # read the text: nothing in it could decide (the filter is a superset of those rules).
+    if src.streams:
+        return (
+            f"SELECT r, i, t, x, c, m, k FROM (SELECT {number} AS r, {ident} AS i, "
+            f"{time} AS t, {text} AS x, {ctype} AS c, "
+            f"regexp_matches({text}, {_literal(text_filter)}) AS m, "
+            f"[{kept}]::VARCHAR[] AS k FROM {table}) "
+            f"WHERE m OR regexp_matches(c, {_literal(type_filter)})",
+            f"SELECT count(*) FROM {table}",
+        )
     return (
-        "SELECT count(*) AS n, list(struct_pack(r := r, i := i, t := t, x := x, c := c, m := m)) "
+        "SELECT count(*) AS n, "
+        "list(struct_pack(r := r, i := i, t := t, x := x, c := c, m := m, k := k)) "
         f"FILTER (WHERE m OR regexp_matches(c, {_literal(type_filter)})) AS found FROM ("
-        f"SELECT row_number() OVER () AS r, {expr(used['id'][0])} AS i, {time} AS t, "
-        f"{text} AS x, {ctype} AS c, regexp_matches({text}, {_literal(text_filter)}) AS m "
-        f"FROM {table})"
+        f"SELECT row_number() OVER () AS r, {ident} AS i, {time} AS t, "
+        f"{text} AS x, {ctype} AS c, regexp_matches({text}, {_literal(text_filter)}) AS m, "
+        f"[{kept}]::VARCHAR[] AS k FROM {table})",
+        "",
     )
 
 

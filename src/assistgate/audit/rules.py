@@ -4,12 +4,18 @@ Layout: `rules/<id>-<version>.yaml`. A changed rule is a new dated file, never a
 published one, so that a past audit can be reproduced with the rules it used. The format is
 described in the file itself and in docs/AUDIT.md; `load_rules` refuses anything else, naming
 the rule id and the field.
+
+Each file reads one kind of record (`record:`): dispatch calls (the default, for files that
+predate the field), licence-plate reader search logs, or incident report narratives. Dispatch
+files use the agency/request kinds; the others use signals and cues, and name the one category
+that their signals point to.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache, cached_property
@@ -22,8 +28,28 @@ from assistgate.audit.errors import RulesError
 from assistgate.audit.tokens import Speller, Words, tokenize
 
 RULES_DIR = Path(__file__).with_name("rules")
-# The newest dated version is the default; older ones stay so past audits can be repeated.
-DEFAULT_RULES = sorted(RULES_DIR.glob("dispatch-*.yaml"))[-1]
+
+
+class Record(StrEnum):
+    """The kinds of record a rules file can read, each with its own file prefix."""
+
+    DISPATCH = "dispatch"
+    LPR_LOG = "lpr_log"
+    INCIDENT_NARRATIVE = "incident_narrative"
+
+    @property
+    def prefix(self) -> str:
+        return {"dispatch": "dispatch", "lpr_log": "lpr", "incident_narrative": "narrative"}[
+            self.value
+        ]
+
+
+def newest_rules(record: Record) -> Path:
+    """Return the newest dated rules file for `record` (older ones stay, to repeat past audits)."""
+    return sorted(RULES_DIR.glob(f"{record.prefix}-[0-9]*.yaml"))[-1]
+
+
+DEFAULT_RULES = newest_rules(Record.DISPATCH)
 
 _RULE_ID = re.compile(r"^[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+$")
 _MACRO = re.compile(r"\{([A-Z][A-Z_]*)\}")
@@ -43,6 +69,8 @@ class Kind(StrEnum):
     NOTIFICATION = "notification"
     PUBLIC = "public"
     CALL_TYPE = "call_type"
+    SIGNAL = "signal"
+    CUE = "cue"
 
 
 class Category(StrEnum):
@@ -51,14 +79,31 @@ class Category(StrEnum):
     AGENCY_REQUEST = "agency_request"
     AGENCY_NOTIFICATION = "agency_notification"
     PUBLIC_MENTIONS_IMMIGRATION = "public_mentions_immigration"
+    IMMIGRATION_SEARCH = "immigration_search"
+    STATUS_INQUIRY = "status_inquiry"
     NONE = "none"
 
 
-MASKING_KINDS = (Kind.FALSE_FRIEND, Kind.NEGATION)
+MASKINGKINDS = (Kind.FALSE_FRIEND, Kind.NEGATION)
+SIGNALKINDS = (Kind.SIGNAL, Kind.CUE, Kind.FALSE_FRIEND, Kind.NEGATION)
+KINDS = {
+    Record.DISPATCH: tuple(k for k in Kind if k not in (Kind.SIGNAL, Kind.CUE)),
+    Record.LPR_LOG: SIGNALKINDS,
+    Record.INCIDENT_NARRATIVE: SIGNALKINDS,
+}
+# The kinds that can make a record more than `none` on their own; the rest only qualify them.
+DECIDING = {
+    Record.DISPATCH: (Kind.AGENCY, Kind.TOPIC, Kind.PUBLIC, Kind.CALL_TYPE),
+    Record.LPR_LOG: (Kind.SIGNAL, Kind.CUE),
+    Record.INCIDENT_NARRATIVE: (Kind.SIGNAL, Kind.CUE),
+}
 _DEFAULT_MASKS = {
     Kind.FALSE_FRIEND: (Kind.AGENCY.value, Kind.TOPIC.value, Kind.PUBLIC.value),
     Kind.NEGATION: (Kind.REQUEST.value,),
 }
+_DEFAULT_SIGNAL_MASKS = (Kind.SIGNAL.value, Kind.CUE.value)
+# Matches nothing, in Python, RE2 and Java: the call-type filter of records without call types.
+NOTHING_MATCHES = r"[^\s\S]"
 _KEYS = {
     "id",
     "kind",
@@ -103,6 +148,7 @@ class Decision:
     conjoined_gap: int
     tight_gap: int
     weak_factor: float
+    cues_needed: int = 2
 
 
 @dataclass(frozen=True)
@@ -119,6 +165,8 @@ class RuleSet:
     prefilter_text: str
     prefilter_call_type: str
     rules: tuple[Rule, ...]
+    record: Record = Record.DISPATCH
+    category: Category = Category.AGENCY_REQUEST
     _kind_cache: dict[tuple[Kind, ...], tuple[Rule, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -130,7 +178,7 @@ class RuleSet:
     @cached_property
     def text_gate(self) -> re.Pattern[str]:
         """One regex that matches wherever any rule able to decide alone might match the text."""
-        deciding = self.of_kind(Kind.AGENCY, Kind.TOPIC, Kind.PUBLIC)
+        deciding = self.of_kind(*(k for k in DECIDING[self.record] if k is not Kind.CALL_TYPE))
         return re.compile("|".join(f"(?:{r.regex.pattern})" for r in deciding))
 
     def _by_kinds(self, kinds: tuple[Kind, ...]) -> tuple[Rule, ...]:
@@ -145,9 +193,9 @@ class RuleSet:
 
 
 @cache
-def default_rules() -> RuleSet:
-    """Load the rules shipped with the package (once per process)."""
-    return load_rules(DEFAULT_RULES)
+def default_rules(record: Record = Record.DISPATCH) -> RuleSet:
+    """Load the newest rules shipped with the package for `record` (once per process)."""
+    return load_rules(newest_rules(record))
 
 
 def load_rules(path: Path) -> RuleSet:
@@ -160,7 +208,8 @@ def load_rules(path: Path) -> RuleSet:
     except yaml.YAMLError as exc:
         raise RulesError(src, "", "", f"not valid YAML: {exc}") from exc
     top = _Fields(raw, src, "")
-    macros = _macros(top.mapping("macros"), src)
+    record = _record(top, src)
+    macros = _macros(top.mapping("macros"), src) if "macros" in top.raw else {}
     spelling = _Fields(top.get("spelling"), src, "")
     speller = Speller(spelling.words("words", "spelling.words"), spelling.integer("min_length"))
     decision = _Fields(top.get("decision"), src, "")
@@ -169,7 +218,7 @@ def load_rules(path: Path) -> RuleSet:
     rules: list[Rule] = []
     seen: set[str] = set()
     for i, entry in enumerate(top.items("rules")):
-        rule = _rule(entry, src, i, macros)
+        rule = _rule(entry, src, i, macros, record)
         if rule.id in seen:
             raise RulesError(src, rule.id, "id", "defined twice")
         seen.add(rule.id)
@@ -186,23 +235,65 @@ def load_rules(path: Path) -> RuleSet:
         title=top.string("title"),
         effective_from=top.date("effective_from"),
         source=src,
-        decision=Decision(
-            conjoined_gap=decision.integer("conjoined_gap"),
-            tight_gap=decision.integer("tight_gap"),
-            weak_factor=decision.number("weak_factor"),
-        ),
+        decision=_decision(decision, record),
         speller=speller,
         prefilter_text=_portable_regex(prefilter.string("text"), src, "prefilter.text"),
         prefilter_call_type=_portable_regex(
-            prefilter.string("call_type"), src, "prefilter.call_type"
+            prefilter.string("call_type")
+            if record is Record.DISPATCH or "call_type" in prefilter.raw
+            else NOTHING_MATCHES,
+            src,
+            "prefilter.call_type",
         ),
         rules=tuple(rules),
+        record=record,
+        category=_category(top, record, src),
     )
     _check_examples(ruleset)
     return ruleset
 
 
-def _rule(raw: Any, src: str, index: int, macros: dict[str, str]) -> Rule:
+def _record(top: _Fields, src: str) -> Record:
+    if "record" not in top.raw:
+        return Record.DISPATCH  # files written before other records were read
+    try:
+        return Record(top.string("record"))
+    except ValueError:
+        raise RulesError(
+            src, "", "record", f"expected one of {', '.join(r.value for r in Record)}"
+        ) from None
+
+
+def _category(top: _Fields, record: Record, src: str) -> Category:
+    """Return the category a signals file flags; dispatch files decide among several."""
+    if record is Record.DISPATCH:
+        if "category" in top.raw:
+            raise RulesError(src, "", "category", "dispatch files decide among several categories")
+        return Category.AGENCY_REQUEST
+    try:
+        category = Category(top.string("category"))
+    except ValueError:
+        category = Category.NONE
+    dispatch_only = (Category.AGENCY_NOTIFICATION, Category.PUBLIC_MENTIONS_IMMIGRATION)
+    if category is Category.NONE or category in dispatch_only:
+        raise RulesError(src, "", "category", "expected the category this record's signals flag")
+    return category
+
+
+def _decision(d: _Fields, record: Record) -> Decision:
+    if record is Record.DISPATCH:
+        return Decision(
+            conjoined_gap=d.integer("conjoined_gap"),
+            tight_gap=d.integer("tight_gap"),
+            weak_factor=d.number("weak_factor"),
+        )
+    cues = d.integer("cues_needed")
+    if cues < 1:
+        raise d._err("cues_needed", "expected 1 or more")
+    return Decision(0, 0, d.number("weak_factor"), cues)
+
+
+def _rule(raw: Any, src: str, index: int, macros: dict[str, str], record: Record) -> Rule:
     f = _Fields(raw, src, f"rules[{index}]")
     rule_id = f.string("id")
     if not _RULE_ID.match(rule_id):
@@ -213,9 +304,12 @@ def _rule(raw: Any, src: str, index: int, macros: dict[str, str]) -> Rule:
         raise RulesError(src, rule_id, unknown[0], "unknown field")
     try:
         kind = Kind(f.string("kind"))
+        if kind not in KINDS[record]:
+            raise ValueError(kind)
     except ValueError:
+        allowed = ", ".join(k.value for k in KINDS[record])
         raise RulesError(
-            src, rule_id, "kind", f"expected one of {', '.join(k.value for k in Kind)}"
+            src, rule_id, "kind", f"expected one of {allowed} (in a {record.value} file)"
         ) from None
     weight = f.number("weight")
     if not 0.0 <= weight <= 1.0:
@@ -238,10 +332,9 @@ def _rule(raw: Any, src: str, index: int, macros: dict[str, str]) -> Rule:
     regex = re.compile(r"(?<!\S)(?:" + "|".join(expanded) + r")(?!\S)")
 
     extra: dict[str, Any] = {}
-    if kind in MASKING_KINDS:
-        extra["masks"] = (
-            tuple(f.words("masks", "masks")) if "masks" in raw else _DEFAULT_MASKS[kind]
-        )
+    if kind in MASKINGKINDS:
+        default = _DEFAULT_MASKS[kind] if record is Record.DISPATCH else _DEFAULT_SIGNAL_MASKS
+        extra["masks"] = tuple(f.words("masks", "masks")) if "masks" in raw else default
         scope = f.string("scope") if "scope" in raw else "overlap"
         if scope not in ("overlap", "record"):
             raise RulesError(src, rule_id, "scope", "expected 'overlap' or 'record'")
@@ -249,7 +342,7 @@ def _rule(raw: Any, src: str, index: int, macros: dict[str, str]) -> Rule:
     else:
         for key in ("masks", "scope"):
             if key in raw:
-                raise RulesError(src, rule_id, key, f"only for {', '.join(MASKING_KINDS)} rules")
+                raise RulesError(src, rule_id, key, f"only for {', '.join(MASKINGKINDS)} rules")
     if kind is Kind.PUBLIC:
         extra["beats_request"] = f.boolean("beats_request")
         extra["needs_mention"] = f.boolean("needs_mention")
@@ -327,7 +420,7 @@ def _check_examples(rs: RuleSet) -> None:
                 raise RulesError(
                     rs.source, rule.id, f"examples[{j}]", f"does not match {example!r}"
                 )
-            if _decisive(rule) and not prefilter[field].search(example):
+            if _decisive(rule, rs.record) and not prefilter[field].search(example):
                 raise RulesError(
                     rs.source,
                     rule.id,
@@ -342,20 +435,41 @@ def _check_examples(rs: RuleSet) -> None:
 
 
 def spans(rule: Rule, words: Words) -> list[tuple[int, int]]:
-    """Return the first and last token of each place `rule` matches `words`."""
+    r"""Return the first and last token of each place `rule` matches `words`.
+
+    The same matches as `finditer` over the joined words, found faster: every pattern is
+    anchored by `(?<!\S)...(?!\S)`, so a match can only start where a word starts, and cannot
+    be empty there; trying only those places (skipping any inside the previous match) gives
+    the same non-overlapping, leftmost matches.
+    """
     found = []
-    for start, end in words.clauses() if rule.within_clause else ((0, len(words.joined)),):
-        for m in rule.regex.finditer(words.joined, start, end):
-            if m.end() > m.start():
-                found.append(words.token_span(m.start(), m.end()))
+    joined, offsets, match = words.joined, words.offsets, rule.regex.match
+    for start, end in words.clauses() if rule.within_clause else ((0, len(joined)),):
+        after = start
+        for i in range(bisect_left(offsets, start), len(offsets)):
+            at = offsets[i]
+            if at >= end:
+                break
+            if at < after:
+                continue
+            m = match(joined, at, end)
+            if m is not None:
+                found.append(words.token_span(at, m.end()))
+                after = m.end()
     return found
 
 
-def _decisive(rule: Rule) -> bool:
+def could_decide(rs: RuleSet, words: Words) -> bool:
+    """Say whether any rule able to decide alone matches somewhere in `words` (the text gate)."""
+    gate, joined = rs.text_gate.match, words.joined
+    return any(gate(joined, at) for at in words.offsets)
+
+
+def _decisive(rule: Rule, record: Record) -> bool:
     """Say whether this rule alone can make a call more than `none` (so must pass the filter)."""
     if rule.kind is Kind.PUBLIC:
         return not rule.needs_mention
-    return rule.kind in (Kind.AGENCY, Kind.TOPIC, Kind.CALL_TYPE)
+    return rule.kind in DECIDING[record]
 
 
 class _Fields:

@@ -6,18 +6,25 @@ out in input order: file by file, then row by row.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistgate.audit.detector import classify
+from assistgate.audit.detector import Finding, classify
 from assistgate.audit.presets import blind_spots
-from assistgate.audit.readers import ColumnPlan, FileScan, Progress, read_candidates
+from assistgate.audit.readers import Candidate, ColumnPlan, FileScan, Progress, read_candidates
 from assistgate.audit.rules import Category, RuleSet, default_rules
 
 OUTPUT_COLUMNS = ("id", "time", "score", "category", "evidence", "rules")
+
+
+def output_columns(plan: ColumnPlan) -> tuple[str, ...]:
+    """Return the output header: the six columns, then the plan's context columns."""
+    return OUTPUT_COLUMNS + plan.context_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +37,9 @@ class Flagged:
     category: Category
     evidence: tuple[str, ...]
     rules: tuple[str, ...]
+    context: tuple[str, ...] = ()
 
-    def as_row(self) -> tuple[str, str, str, str, str, str]:
+    def as_row(self) -> tuple[str, ...]:
         """Return the output columns: evidence quotes joined by ' | ', rule ids by spaces."""
         return (
             self.id,
@@ -40,6 +48,7 @@ class Flagged:
             self.category.value,
             " | ".join(self.evidence),
             " ".join(self.rules),
+            *self.context,
         )
 
 
@@ -86,11 +95,10 @@ def scan(
         s.files.append(result)
         s.rows += result.rows
         s.candidates += len(result.candidates)
-        for note in blind_spots(plan, result.used):
+        for note in blind_spots(plan, result.used, rs.record):
             if note not in s.blind:
                 s.blind.append(note)
-        for c in result.candidates:
-            f = classify(c.text if c.text_passed else "", c.call_type or None, rules=rs)
+        for c, f in zip(result.candidates, _classified(result.candidates, rs), strict=True):
             if f.category is Category.NONE:
                 if f.score > 0:
                     s.weak += 1
@@ -98,9 +106,43 @@ def scan(
             s.by_category[f.category] += 1
             if keep(f.category):
                 s.written += 1
-                yield Flagged(c.id, c.time, f.score, f.category, f.evidence, f.rules)
+                yield Flagged(c.id, c.time, f.score, f.category, f.evidence, f.rules, c.context)
         s.seconds = time.perf_counter() - started
     s.seconds = time.perf_counter() - started
+
+
+# Below this many candidates in a file, starting worker processes costs more than it saves.
+PARALLEL_FROM = 20_000
+_worker_rules: RuleSet | None = None
+
+
+def _classified(candidates: Sequence[Candidate], rs: RuleSet) -> Iterator[Finding]:
+    """Classify the candidates in order; on every core when there are many of them.
+
+    Worker processes are forked, so they share the loaded rules; each gets chunks of
+    candidates and `imap` hands the findings back in input order: the same findings, sooner.
+    """
+    global _worker_rules
+    inputs = [(c.text if c.text_passed else "", c.call_type or None) for c in candidates]
+    workers = min(os.cpu_count() or 1, 8)
+    if (
+        workers < 2
+        or len(inputs) < PARALLEL_FROM
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        for text, call_type in inputs:
+            yield classify(text, call_type, rules=rs)
+        return
+    _worker_rules = rs
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_classify_in_worker, inputs, chunksize=1000)
+    finally:
+        _worker_rules = None
+
+
+def _classify_in_worker(item: tuple[str, str | None]) -> Finding:
+    return classify(item[0], item[1], rules=_worker_rules)
 
 
 def _for_file(progress: Callable[[int, float], None], index: int) -> Progress:

@@ -108,24 +108,32 @@ def within_one_edit(a: str, b: str) -> bool:
 def tokenize(text: str, speller: Speller | None = None) -> Words:
     """Split `text` into normalised words, keeping the character span of each."""
     tokens: list[Token] = []
+    correct = speller.correct if speller is not None else None
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         if kind == "acronym":
             word = m.group("acronym").upper()
         elif kind == "word":
-            word = _POSSESSIVE.sub("", m.group()).replace("'", "").replace("\u2019", "").upper()
-            if speller is not None:
-                word = speller.correct(word)
+            word = m.group()
+            if "'" in word or "\u2019" in word:
+                word = _POSSESSIVE.sub("", word).replace("'", "").replace("\u2019", "")
+            word = word.upper()
+            if correct is not None:
+                word = correct(word)
         else:
             word = m.group()
         tokens.append(Token(word, m.start(), m.end()))
     offsets: list[int] = []
     breaks: set[int] = set()
     pos = 0
+    previous_end = -1
     for i, t in enumerate(tokens):
         offsets.append(pos)
         pos += len(t.text) + 1
-        if i and _BREAK.search(text, tokens[i - 1].end, t.start):
+        # Most words are one space apart: only look for a clause break in anything else.
+        spaced = t.start - previous_end == 1 and text[previous_end] == " "
+        if i and not spaced and _BREAK.search(text, previous_end, t.start):
             breaks.add(i)
+        previous_end = t.end
     joined = " ".join(t.text for t in tokens)
     return Words(text, tuple(tokens), joined, tuple(offsets), frozenset(breaks))

@@ -15,6 +15,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_PASSWORD = 12
+# Long enough for any passphrase, short enough that hashing cannot be used to tie up the server.
+MAX_PASSWORD = 256
+# An initial password set by an administrator must be replaced at first sign-in. Until the
+# users table has a column for it, the mark is a prefix of the stored hash (never a valid
+# Argon2 hash, so nothing else can mistake it for one).
+MUST_CHANGE_MARK = "must-change$"
 _HASHER = PasswordHasher()
 # Lockout and session limits, from the FBI CJIS Security Policy (AC-7, AC-11, AC-12, IA-11).
 FAILED_LOGINS_BEFORE_LOCK = 5
@@ -28,11 +34,37 @@ class WeakPassword(ValueError):
     """A password the policy refuses; the message says why."""
 
 
-def hash_password(password: str) -> str:
-    """Return the Argon2id hash of a password that meets the policy."""
+def hash_password(password: str, *, must_change: bool = False) -> str:
+    """Return the Argon2id hash of a password that meets the policy.
+
+    With `must_change`, the hash is marked so that its holder must choose a new password at
+    the next sign-in (an initial or reset password set by an administrator).
+    """
     if len(password) < MIN_PASSWORD:
         raise WeakPassword(f"password: at least {MIN_PASSWORD} characters")
-    return _HASHER.hash(password)
+    if len(password) > MAX_PASSWORD:
+        raise WeakPassword(f"password: at most {MAX_PASSWORD} characters")
+    hashed = _HASHER.hash(password)
+    return MUST_CHANGE_MARK + hashed if must_change else hashed
+
+
+def check_new_password(password: str, *, username: str, current: str | None = None) -> None:
+    """Refuse a new password that is too short or long, holds the username, or is unchanged."""
+    if len(password) < MIN_PASSWORD:
+        raise WeakPassword(f"password: at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise WeakPassword(f"password: at most {MAX_PASSWORD} characters")
+    if username and username.lower() in password.lower():
+        raise WeakPassword("password: must not contain the username")
+    if len(set(password)) < 4:
+        raise WeakPassword("password: use more than three different characters")
+    if current is not None and password == current:
+        raise WeakPassword("password: choose a password different from the current one")
+
+
+def password_must_change(stored_hash: str | None) -> bool:
+    """Say whether the stored password was set by an administrator and must be replaced."""
+    return bool(stored_hash) and str(stored_hash).startswith(MUST_CHANGE_MARK)
 
 
 def check_password(stored_hash: str | None, password: str) -> bool:
@@ -41,8 +73,10 @@ def check_password(stored_hash: str | None, password: str) -> bool:
         # Hash anyway so that an unknown user takes as long as a wrong password.
         _HASHER.hash(password or "x")
         return False
+    if len(password) > MAX_PASSWORD:
+        return False
     try:
-        return _HASHER.verify(stored_hash, password)
+        return _HASHER.verify(stored_hash.removeprefix(MUST_CHANGE_MARK), password)
     except (VerificationError, InvalidHashError):
         return False
 

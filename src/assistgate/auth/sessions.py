@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from assistgate.auth.enums import NEEDS_SECOND_FACTOR
@@ -16,6 +16,7 @@ from assistgate.auth.security import (
     SESSION_LIMIT,
     digest,
     new_secret,
+    password_must_change,
 )
 from assistgate.db.base import utcnow
 
@@ -33,6 +34,11 @@ class SessionState:
     def fresh_for_decision(self, now: dt.datetime) -> bool:
         """Say whether the password was given recently enough to confirm a decision."""
         return now - self.session.authenticated_at <= REAUTH_FOR_DECISION
+
+    @property
+    def needs_password_change(self) -> bool:
+        """Say whether the user still holds a password an administrator set for them."""
+        return password_must_change(self.user.password_hash)
 
 
 def start_session(db: Session, user: User, *, second_factor_ok: bool) -> tuple[str, WebSession]:
@@ -73,6 +79,31 @@ def end_session(db: Session, token: str | None) -> None:
     """End a session (logout)."""
     if token and (row := db.get(WebSession, digest(token))) is not None:
         row.ended_at = row.ended_at or utcnow()
+
+
+def reauthenticated(row: WebSession, *, now: dt.datetime | None = None) -> None:
+    """Record that the session's user has just given their password again."""
+    row.authenticated_at = now or utcnow()
+
+
+def end_user_sessions(
+    db: Session, user_id: int, *, keep: str | None = None, now: dt.datetime | None = None
+) -> int:
+    """End every live session of a user (but `keep`, a session id); return how many ended.
+
+    Called whenever what a session was opened for no longer holds: new roles, a deactivated
+    account, a new password or second factor (CJIS AC-12: re-authenticate on role change).
+    """
+    query = (
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        .values(ended_at=now or utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    if keep is not None:
+        query = query.where(WebSession.id != keep)
+    result = db.execute(query)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def create_token(db: Session, *, name: str, scopes: list[str], user: User) -> str:

@@ -8,11 +8,15 @@ from assistgate import __version__
 from assistgate.cli.audit import audit as audit_group
 from assistgate.cli.db import db
 from assistgate.cli.demo import demo
+from assistgate.cli.duty import duty
+from assistgate.cli.endpoint import endpoint
 from assistgate.cli.keys import keys
 from assistgate.cli.ledger import ledger
+from assistgate.cli.outbox import outbox
 from assistgate.cli.policy import policy
 from assistgate.cli.request import request_group
 from assistgate.cli.serve import serve
+from assistgate.cli.token import token
 from assistgate.cli.user import user
 
 
@@ -31,3 +35,7 @@ main.add_command(ledger)
 main.add_command(db)
 main.add_command(audit_group)
 main.add_command(serve)
+main.add_command(token)
+main.add_command(endpoint)
+main.add_command(outbox)
+main.add_command(duty)

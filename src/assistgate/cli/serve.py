@@ -6,6 +6,8 @@ import click
 import uvicorn
 
 from assistgate.cli.common import open_app_or_exit
+from assistgate.integrations.webhooks import start_worker_thread
+from assistgate.requests.escalation import EscalationLoop
 from assistgate.web.app import create_web_app
 
 
@@ -19,7 +21,17 @@ def serve(host: str, port: int) -> None:
     web = create_web_app(app)
     click.echo(f"assistgate is serving at http://{host}:{port}/  (database: "
                f"{app.settings.data_dir}; stop with Ctrl-C)", err=True)  # fmt: skip
+    # Notifications to dispatch systems go out from this process too (claims keep workers in
+    # several processes from sending one twice).
+    worker, stop_worker = start_worker_thread(app)
+    # A request nobody claims in time is alerted further along the duty list.
+    escalations = EscalationLoop.from_settings(app.sessions, app.deployment, app.settings).start()
     try:
-        uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+        # Open queues hold their event streams: stop waiting for them after a few seconds.
+        uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False,
+                    timeout_graceful_shutdown=5)  # fmt: skip
     finally:
+        escalations.stop()
+        stop_worker.set()
+        worker.join(timeout=15)
         app.close()

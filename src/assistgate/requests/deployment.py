@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeAlias
 from zoneinfo import ZoneInfo
 
 from assistgate.ledger.store import LedgerWriter
 from assistgate.policy import PolicyEngine
 from assistgate.requests.errors import RuleNotMet
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from assistgate.requests.models import Request
+
+# Called by every step after its ledger entry, in the same transaction, with the request, the
+# ledger event name and the step's time: whatever it writes commits or rolls back with the step
+# (the dispatch-system outbox is one).
+StepHook: TypeAlias = "Callable[[Session, Request, str, dt.datetime], None]"
 
 
 @dataclass(frozen=True)
@@ -19,6 +31,7 @@ class Deployment:
     profiles: tuple[str, ...]
     timezone: ZoneInfo
     ledger: LedgerWriter
+    after_step: list[StepHook] = field(default_factory=list)
 
     def local_date(self, moment: dt.datetime) -> dt.date:
         """Return the deployment's calendar date at `moment`."""

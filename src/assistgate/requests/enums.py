@@ -51,7 +51,11 @@ class Event(StrEnum):
     CANCELLED = "request:cancelled"
     EXCEPTION_RECORDED = "request:exception_recorded"
     RECORDING_ATTACHED = "request:recording_attached"
+    # Nobody claimed the request in time: the alert went to the next person on the duty list.
+    ESCALATED = "request:escalated"
     USER_CREATED = "user:created"
+    # A commander went on or off duty (by the screen or a roster import).
+    DUTY_CHANGED = "user:duty_changed"
 
 
 class ExceptionKind(StrEnum):

@@ -87,6 +87,8 @@ def _apply(
     deployment.ledger.append(
         session, actor=actor.username, event=event, subject=request.ref, data=data, now=now
     )
+    for hook in deployment.after_step:
+        hook(session, request, event, now)
     return request
 
 

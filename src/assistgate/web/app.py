@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from assistgate import __version__
 from assistgate.app import App
-from assistgate.web.deps import LoginRequired, SecondFactorRequired
+from assistgate.web.deps import LoginRequired, PasswordChangeRequired, SecondFactorRequired
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -34,7 +34,11 @@ SECURITY_HEADERS = {
 
 def create_web_app(app: App) -> FastAPI:
     """Build the web service around an opened `App`."""
+    # The interactive explorers load script from elsewhere and run it inline, which the CSP
+    # forbids; the description itself stays at /openapi.json.
     web = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="assistgate",
         version=__version__,
         description="Requests for police help from federal immigration agencies: intake from "
@@ -61,6 +65,10 @@ def create_web_app(app: App) -> FastAPI:
     @web.exception_handler(SecondFactorRequired)
     async def to_second_factor(request: Request, exc: SecondFactorRequired) -> Response:
         return RedirectResponse("/login/second-factor", status_code=303)
+
+    @web.exception_handler(PasswordChangeRequired)
+    async def to_password_change(request: Request, exc: PasswordChangeRequired) -> Response:
+        return RedirectResponse("/account/password", status_code=303)
 
     @web.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

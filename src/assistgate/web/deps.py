@@ -34,6 +34,14 @@ class SecondFactorRequired(Exception):
     """The session has a password but not yet the second factor."""
 
 
+class PasswordChangeRequired(Exception):
+    """The password was set by an administrator and must be changed before anything else."""
+
+
+# The pages a person whose password must change may still reach.
+PASSWORD_CHANGE_PAGES = ("/account/password", "/logout")
+
+
 def get_app(request: Request) -> App:
     app: App = request.app.state.assistgate
     return app
@@ -48,7 +56,9 @@ def db_session(app: AppDep) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# "function" scope: the transaction commits before the response leaves, so a redirect is never
+# followed to a page that cannot yet see what the request wrote.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def current_session(request: Request, db: DbSession) -> SessionState:
@@ -58,6 +68,8 @@ def current_session(request: Request, db: DbSession) -> SessionState:
         raise LoginRequired(str(request.url.path))
     if state.needs_second_factor:
         raise SecondFactorRequired()
+    if state.needs_password_change and request.url.path not in PASSWORD_CHANGE_PAGES:
+        raise PasswordChangeRequired()
     request.state.csrf_token = state.session.csrf_token
     request.state.user = state.user
     return state
