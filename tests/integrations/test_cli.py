@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -13,6 +19,7 @@ from assistgate.web.app import create_web_app
 from tests.cli.conftest import Cli
 from tests.integrations.helpers import NEW_REQUEST, bearer
 from tests.integrations.receiver import Receiver, serving
+from tests.web.conftest import free_port
 
 
 @contextmanager
@@ -122,3 +129,26 @@ def test_outbox_deliver_once_reports_an_unreachable_endpoint(staffed: Cli) -> No
     assert result.stdout == "delivered 0, failed 1\n"
     assert "connection failed" in result.stderr
     assert "connection failed" in staffed.ok("outbox", "list")
+
+
+def test_serve_delivers_the_outbox_in_the_background(staffed: Cli) -> None:
+    with serving(Receiver()) as receiver:
+        receiver.secret = staffed.ok("endpoint", "add", "cad-main", "--url",
+                                     receiver.url).strip()  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTGATE_")}
+        env.update({k: v for k, v in staffed.env.items() if v is not None})
+        exe = Path(sys.executable).with_name("assistgate")
+        port = free_port()
+        server = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            ref = staffed.dispatched()
+            deadline = time.monotonic() + 20
+            while len(receiver.received) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            server.send_signal(signal.SIGINT)
+            _, errors = server.communicate(timeout=30)
+    assert [(r.json["ref"], r.json["event"]) for r in receiver.received] == [
+        (ref, "request:decided"), (ref, "request:dispatched")], errors  # fmt: skip
+    assert all(r.signature_ok for r in receiver.received)
