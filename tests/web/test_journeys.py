@@ -3,13 +3,12 @@
 A call taker's intake reaches a commander's open queue without a reload; the commander claims
 it, enters the facts while the policy's answer follows, decides (giving the password again),
 records the dispatch, the arrival and the closure, and the timeline shows every step. A call
-taker cannot open the decision screen. A request nobody claims escalates on time. On
-PostgreSQL, an intake on one server reaches a queue open on another.
+taker cannot open the decision screen. A request nobody claims escalates on time. (Two
+server processes on one PostgreSQL database: test_two_processes.py.)
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 import threading
@@ -25,7 +24,7 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select, update
 
-from assistgate.app import App, open_app
+from assistgate.app import App
 from assistgate.auth.models import User, WebSession
 from assistgate.integrations.notifier import FakeNotifier, SentAlert
 from assistgate.requests.escalation import EscalationLoop
@@ -270,26 +269,3 @@ def test_a_request_nobody_claims_escalates_on_time_and_the_pager_fake_gets_every
             settled = len(fake.sent)
             time.sleep(1.5)
             assert len(fake.sent) == settled, "a claimed request went on escalating"
-
-
-def test_on_postgresql_an_intake_on_one_server_reaches_a_queue_open_on_another(
-    database_url: str, floor: App, browser: Browser
-) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several server processes share a database only on PostgreSQL")
-    other = open_app(dataclasses.replace(floor.settings), keys=floor.keys)
-    try:
-        with (
-            serving(floor, FakeNotifier()) as first,
-            serving(other, FakeNotifier()) as second,
-            person(browser, second, "lt.brandt") as queue,
-            person(browser, first, "ct.alvarez") as taker,
-        ):
-            open_queue(queue, second)
-            sent = time.monotonic()
-            ref = take_the_call(taker, first)
-            expect(queue.locator(f'li[data-ref="{ref}"]')).to_be_visible(timeout=3000)
-            arrived = time.monotonic() - sent
-            assert arrived < 1.5, f"the other server's queue showed it after {arrived:.2f} s"
-    finally:
-        other.close()
