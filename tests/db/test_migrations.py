@@ -94,3 +94,38 @@ def test_upgrading_twice_changes_nothing(database_url: str) -> None:
             assert conn.execute(text("SELECT count(*) FROM ledger_head")).scalar_one() == 1
     finally:
         engine.dispose()
+
+
+def test_a_password_marked_must_change_in_its_hash_keeps_the_mark_in_its_own_column(
+    database_url: str,
+) -> None:
+    from assistgate.auth.security import check_password, hash_password
+
+    engine = make_engine(database_url)
+    reset, chosen = hash_password("handed over in person"), hash_password("a phrase of my own")
+    try:
+        upgrade(engine, "0002")
+        with engine.begin() as conn:
+            for i, (name, stored) in enumerate([("ct.osei", "must-change$" + reset),
+                                                ("lt.okafor", chosen), ("cad", None)]):  # fmt: skip
+                conn.execute(
+                    text("INSERT INTO users (id, username, display_name, password_hash, active, "
+                         "created_at) VALUES (:i, :u, :u, :h, true, '2024-01-01 00:00:00')"),
+                    {"i": i + 1, "u": name, "h": stored},
+                )  # fmt: skip
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = {
+                u: (h, bool(m))
+                for u, h, m in conn.execute(
+                    text("SELECT username, password_hash, password_must_change FROM users")
+                )
+            }
+        assert rows == {
+            "ct.osei": (reset, True),
+            "lt.okafor": (chosen, False),
+            "cad": (None, False),
+        }
+        assert check_password(rows["ct.osei"][0], "handed over in person")
+    finally:
+        engine.dispose()

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from assistgate.app import App
 from assistgate.auth import security
 from assistgate.auth.models import ApiToken, User, WebSession
-from assistgate.auth.security import password_must_change
 from assistgate.auth.sessions import create_token, lookup_session, lookup_token
 from assistgate.db.base import utcnow
 from assistgate.integrations.models import WebhookEndpoint
@@ -93,7 +92,7 @@ def test_an_administrator_adds_a_person_who_must_choose_their_own_password(
         {"actor": "admin.kim", "subject": "user:ct.osei", "roles": ["call_taker"],
          "initial_password": True}
     ]  # fmt: skip
-    assert password_must_change(user(web_app, "ct.osei").password_hash)
+    assert user(web_app, "ct.osei").password_must_change
 
     with other_client(web_app) as person:
         assert sign_in(person, "ct.osei", NEW_PASSWORD).status_code == 303
@@ -107,7 +106,7 @@ def test_an_administrator_adds_a_person_who_must_choose_their_own_password(
                        current_password=NEW_PASSWORD, new_password="my own secret phrase",
                        confirm_password="my own secret phrase")  # fmt: skip
         assert changed.headers["location"] == "/account/password?done=1"
-    assert not password_must_change(user(web_app, "ct.osei").password_hash)
+    assert not user(web_app, "ct.osei").password_must_change
     assert [e["actor"] for e in ledger(web_app, "auth:password_changed")] == ["ct.osei"]
     with other_client(web_app) as again:
         assert sign_in(again, "ct.osei", "my own secret phrase").headers["location"] == "/intake"
@@ -269,4 +268,4 @@ def test_the_ledger_still_verifies_after_administrative_changes(
 
     with web_app.sessions() as db:
         assert verify_database(db, web_app.keys.ledger_public_key()).ok
-    assert password_must_change(user(web_app, "ct.alvarez").password_hash)
+    assert user(web_app, "ct.alvarez").password_must_change

@@ -68,7 +68,7 @@ def _strong(password: str, username: str) -> str:
         check_new_password(password, username=username)
     except WeakPassword as exc:
         raise InvalidField("password", str(exc).removeprefix("password: ")) from exc
-    return hash_password(password, must_change=True)
+    return hash_password(password)
 
 
 def _active_admins(db: Session) -> set[int]:
@@ -108,6 +108,7 @@ def add_person(
     password_hash = _strong(initial_password, username) if initial_password else None
     user = add_user(db, username=username, display_name=display_name, roles=sorted(wanted),
                     extension=extension or None, password_hash=password_hash)  # fmt: skip
+    user.password_must_change = password_hash is not None
     _record(db, ledger, actor=actor, event=AdminEvent.USER_ADDED, subject=subject_of(user),
             data={"roles": sorted(wanted), "initial_password": bool(password_hash)})  # fmt: skip
     return user
@@ -196,7 +197,8 @@ def set_password(
         check_new_password(password, username=user.username)
     except WeakPassword as exc:
         raise InvalidField("password", str(exc).removeprefix("password: ")) from exc
-    user.password_hash = hash_password(password, must_change=must_change)
+    user.password_hash = hash_password(password)
+    user.password_must_change = must_change
     ended = end_user_sessions(db, user.id)
     _record(db, ledger, actor=actor, event=AdminEvent.PASSWORD_SET, subject=subject_of(user),
             data={"must_change": must_change, "sessions_ended": ended})  # fmt: skip
@@ -219,6 +221,7 @@ def change_own_password(
     except WeakPassword as exc:
         raise InvalidField("new_password", str(exc).removeprefix("password: ")) from exc
     user.password_hash = hash_password(new)
+    user.password_must_change = False
     ended = end_user_sessions(db, user.id, keep=keep_session)
     _record(db, ledger, actor=user.username, event=AccountEvent.PASSWORD_CHANGED,
             subject=subject_of(user), data={"other_sessions_ended": ended})  # fmt: skip

@@ -29,6 +29,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Set by an administrator (an initial or reset password): replaced at the next sign-in.
+    password_must_change: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
     totp_enrolled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

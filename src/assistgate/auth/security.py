@@ -20,7 +20,6 @@ MAX_PASSWORD = 256
 # An initial password set by an administrator must be replaced at first sign-in. Until the
 # users table has a column for it, the mark is a prefix of the stored hash (never a valid
 # Argon2 hash, so nothing else can mistake it for one).
-MUST_CHANGE_MARK = "must-change$"
 _HASHER = PasswordHasher()
 # Lockout and session limits, from the FBI CJIS Security Policy (AC-7, AC-11, AC-12, IA-11).
 FAILED_LOGINS_BEFORE_LOCK = 5
@@ -34,18 +33,13 @@ class WeakPassword(ValueError):
     """A password the policy refuses; the message says why."""
 
 
-def hash_password(password: str, *, must_change: bool = False) -> str:
-    """Return the Argon2id hash of a password that meets the policy.
-
-    With `must_change`, the hash is marked so that its holder must choose a new password at
-    the next sign-in (an initial or reset password set by an administrator).
-    """
+def hash_password(password: str) -> str:
+    """Return the Argon2id hash of a password that meets the length policy."""
     if len(password) < MIN_PASSWORD:
         raise WeakPassword(f"password: at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise WeakPassword(f"password: at most {MAX_PASSWORD} characters")
-    hashed = _HASHER.hash(password)
-    return MUST_CHANGE_MARK + hashed if must_change else hashed
+    return _HASHER.hash(password)
 
 
 def check_new_password(password: str, *, username: str, current: str | None = None) -> None:
@@ -62,11 +56,6 @@ def check_new_password(password: str, *, username: str, current: str | None = No
         raise WeakPassword("password: choose a password different from the current one")
 
 
-def password_must_change(stored_hash: str | None) -> bool:
-    """Say whether the stored password was set by an administrator and must be replaced."""
-    return bool(stored_hash) and str(stored_hash).startswith(MUST_CHANGE_MARK)
-
-
 def check_password(stored_hash: str | None, password: str) -> bool:
     """Say whether `password` matches the stored hash (False when there is none)."""
     if not stored_hash:
@@ -76,7 +65,7 @@ def check_password(stored_hash: str | None, password: str) -> bool:
     if len(password) > MAX_PASSWORD:
         return False
     try:
-        return _HASHER.verify(stored_hash.removeprefix(MUST_CHANGE_MARK), password)
+        return _HASHER.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -16,7 +16,6 @@ from assistgate.auth.security import (
     SESSION_LIMIT,
     digest,
     new_secret,
-    password_must_change,
 )
 from assistgate.db.base import utcnow
 
@@ -38,7 +37,7 @@ class SessionState:
     @property
     def needs_password_change(self) -> bool:
         """Say whether the user still holds a password an administrator set for them."""
-        return password_must_change(self.user.password_hash)
+        return self.user.password_must_change
 
 
 def start_session(db: Session, user: User, *, second_factor_ok: bool) -> tuple[str, WebSession]:

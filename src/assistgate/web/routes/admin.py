@@ -22,7 +22,6 @@ from assistgate.app import App
 from assistgate.auth import admin
 from assistgate.auth.enums import NEEDS_SECOND_FACTOR, Role
 from assistgate.auth.models import ApiToken, User
-from assistgate.auth.security import password_must_change
 from assistgate.auth.sessions import SessionState
 from assistgate.cli.common import local_time
 from assistgate.db.base import utcnow
@@ -69,7 +68,7 @@ def _user_row(user: User, app: App) -> dict[str, Any]:
             "enrolled" if user.totp_enrolled_at else "not required")  # fmt: skip
         password = (
             "not set" if not user.password_hash
-            else "initial (must change)" if password_must_change(user.password_hash)
+            else "initial (must change)" if user.password_must_change
             else "set"
         )  # fmt: skip
     return {
