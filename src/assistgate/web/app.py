@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from assistgate import __version__
 from assistgate.app import App
+from assistgate.web.admission import Admission
 from assistgate.web.deps import LoginRequired, PasswordChangeRequired, SecondFactorRequired
 
 HERE = Path(__file__).parent
@@ -73,6 +74,9 @@ def create_web_app(app: App) -> FastAPI:
     @web.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
+
+    # Outermost: a request waits its turn before anything else runs for it.
+    web.add_middleware(Admission)
 
     from assistgate.web.routers import all_routers
 
