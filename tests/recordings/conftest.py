@@ -10,6 +10,7 @@ import pytest
 from assistgate.app import App
 from assistgate.recordings.service import Archive
 from assistgate.recordings.wiring import archive_for
+from tests.cli.conftest import PEOPLE, Cli
 from tests.factories import make_app
 from tests.recordings.audio import every_format
 
@@ -31,3 +32,17 @@ def app(database_url: str, tmp_path: Path) -> Iterator[App]:
 @pytest.fixture
 def archive(app: App) -> Archive:
     return archive_for(app)
+
+
+@pytest.fixture
+def staffed(database_url: str, tmp_path: Path) -> Cli:
+    """A deployment run through the CLI: its key, a shift of people, an administrator."""
+    work = tmp_path / "work"
+    work.mkdir()
+    cli = Cli(data_dir=tmp_path / "data", database_url=database_url, work=work)
+    cli.ok("keys", "init")
+    for username, role, name in PEOPLE:
+        extra = ["--extension", "4101"] if username == "lt.okafor" else []
+        cli.ok("user", "add", username, "--role", role, "--name", name, *extra)
+    cli.ok("user", "add", "admin.kim", "--role", "admin", "--name", "D. Kim (fictional)")
+    return cli

@@ -147,7 +147,7 @@ def ingest(
         return Ingested(recording, created, target, None)
     if why is None:
         why = "no request reference and no recorder metadata to match it by"
-    if created or not _in_queue(session, recording):
+    if created or not _placed(session, recording):
         _queue(session, archive, actor=actor, recording=recording, reason=why,
                candidates=candidates, sidecar=sidecar, now=now)  # fmt: skip
     return Ingested(recording, created, None, why)
@@ -238,10 +238,12 @@ def attach(
     return True
 
 
-def _in_queue(session: Session, recording: Recording) -> bool:
-    return session.scalar(select(RecordingReview.id).where(
-        RecordingReview.recording_id == recording.id,
-        RecordingReview.resolved_at.is_(None))) is not None  # fmt: skip
+def _placed(session: Session, recording: Recording) -> bool:
+    """Say whether a recording is attached somewhere or was ever queued (a file sent again)."""
+    queued = select(RecordingReview.id).where(RecordingReview.recording_id == recording.id)
+    attached = select(RecordingAttachment.id).where(
+        RecordingAttachment.recording_id == recording.id)  # fmt: skip
+    return session.scalar(queued.union(attached).limit(1)) is not None
 
 
 def _queue(
