@@ -24,7 +24,7 @@ class Source(StrEnum):
     DEMO = "demo"
 
 
-EVENT_LABELS = {
+EVENT_LABELS: dict[str, str] = {
     RecordingEvent.QUEUED: "Recording queued for review",
     RecordingEvent.PLAYED: "Recording played",
     RecordingEvent.DOWNLOADED: "Recording downloaded",
