@@ -54,7 +54,7 @@ def events(app: App, ref: str, event: str) -> list[str]:
 def csrf_of(client: TestClient, url: str) -> str:
     page = client.get(url)
     assert page.status_code == 200, page.status_code
-    return re.findall(r'name="csrf_token" value="([^"]+)"', page.text)[0]
+    return str(re.findall(r'name="csrf_token" value="([^"]+)"', page.text)[0])
 
 
 @pytest.fixture
