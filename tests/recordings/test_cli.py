@@ -151,3 +151,16 @@ def test_purge_deletes_audio_past_retention_but_not_on_hold_and_keeps_the_hash(
               ["timeline"]]  # fmt: skip
     assert events.count("recording:audio_purged") == 1
     assert "purged" in staffed.ok("recordings", "list", ref)
+
+
+def test_a_bare_hash_is_not_a_recording(staffed: Cli, audio: dict[str, Path]) -> None:
+    ref = held(staffed)
+    refused = staffed.refused(2, "request", "recording", ref, "--as", "lt.okafor",
+                              "--sha256", "ab" * 32)  # fmt: skip
+    assert "take the file in with --file PATH" in refused
+    staffed.ok("request", "recording", ref, "--as", "lt.okafor", "--file", str(audio["mp3"]))
+    other = held(staffed)
+    sha = sha_of(staffed, ref)
+    staffed.ok("request", "recording", other, "--as", "lt.okafor", "--sha256", sha)
+    assert sha_of(staffed, other) == sha
+    assert staffed.sql("SELECT count(*) FROM recordings")[0][0] == 1

@@ -27,13 +27,25 @@ from assistgate.cli.common import (
 )
 from assistgate.recordings import access
 from assistgate.recordings.crypto import RecordingKeyError
+from assistgate.recordings.enums import Source
 from assistgate.recordings.errors import RecordingNotFound, SidecarError
 from assistgate.recordings.formats import AudioError
 from assistgate.recordings.ingest import ingest_file
 from assistgate.recordings.models import Recording
-from assistgate.recordings.service import assign, attached_refs, recordings_of, review_queue
+from assistgate.recordings.service import (
+    assign,
+    attach,
+    attached_refs,
+    get_recording,
+    ingest,
+    recordings_of,
+    review_queue,
+)
 from assistgate.recordings.watch import Watcher
 from assistgate.recordings.wiring import archive_for
+from assistgate.requests import service
+from assistgate.requests.errors import InvalidField
+from assistgate.requests.models import Request
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -245,3 +257,26 @@ def purge(username: str, dry_run: bool) -> None:
     for line in lines:
         click.echo(f"{verb}: {line}")
     click.echo(f"{verb} the audio of {len(lines)} recordings")
+
+
+def attach_stored_or_file(username: str, ref: str, path: Path | None,
+                          digest: str | None) -> Request:  # fmt: skip
+    """Attach a recording file (taken into the store) or a stored one to REF; return REF's row.
+
+    For `assistgate request recording`; refusals are the register's errors, naming the option.
+    """
+    with opened_app() as app, app.transaction() as session:
+        actor = acting_user(app, session, username)
+        archive = archive_for(app)
+        try:
+            if path is not None:
+                ingest(session, archive, actor=actor, data=path.read_bytes(), name=path.name,
+                       source=Source.UPLOAD, ref=ref)  # fmt: skip
+            else:
+                stored = get_recording(session, digest or "")
+                attach(session, archive, actor=actor, recording=stored, ref=ref)
+        except AudioError as exc:
+            raise InvalidField("file", f"{path}: {exc}") from exc
+        except RecordingNotFound as exc:
+            raise InvalidField("sha256", f"{exc}; take the file in with --file PATH") from exc
+        return service.get_request(session, ref)
