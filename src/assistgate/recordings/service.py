@@ -120,8 +120,10 @@ def ingest(
     require(actor, CAN_INGEST, "add a recording")
     now = now or utcnow()
     info = sniff(data)
-    if ref is not None:
-        register.get_request(session, ref)  # an unknown reference stores nothing
+    if ref is not None:  # an unknown or closed request stores nothing
+        request = register.get_request(session, ref)
+        if request.state not in OPEN_STATES:
+            raise RuleNotMet(f"request {ref} is {request.state}: nothing more can be attached")
     sha = archive.vault.put(data)
     recording = session.scalars(select(Recording).where(Recording.sha256 == sha)).one_or_none()
     created = recording is None
