@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from assistgate.auth.enums import Role
@@ -73,6 +73,7 @@ def grant_playback(
     recording = listenable(session, actor, ref, sha256)
     _log(session, archive, recording, actor=actor, event=RecordingEvent.PLAYED, now=now,
          refs=[ref])  # fmt: skip
+    session.execute(delete(PlaybackGrant).where(PlaybackGrant.expires_at < now))  # spent ones
     token = secrets.token_urlsafe(32)
     expires = now + GRANT_SLACK + dt.timedelta(seconds=recording.duration_seconds * 2)
     session.add(PlaybackGrant(token_hash=hashlib.sha256(token.encode()).hexdigest(),

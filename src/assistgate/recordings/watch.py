@@ -19,7 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from assistgate.app import App
+from assistgate.db.session import DatabaseUnavailable
 from assistgate.recordings.errors import SidecarError
 from assistgate.recordings.formats import AudioError
 from assistgate.recordings.ingest import (
@@ -94,6 +97,10 @@ class Watcher:
         except (AudioError, SidecarError) as exc:
             where = move_aside(audio, REFUSED, reason=f"{audio.name}: refused: {exc}")
             outcome = Outcome(audio, False, f"refused ({exc}); moved to {where}")
+        except (OperationalError, DatabaseUnavailable, OSError) as exc:
+            # The database or the disk failed, not the file: leave it where it is, try again.
+            self._seen.pop(audio, None)
+            return Outcome(audio, False, f"not taken now ({exc}); will try again")
         else:
             move_aside(audio, INGESTED)
         self._seen.pop(audio, None)
