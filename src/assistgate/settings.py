@@ -49,6 +49,15 @@ def _seconds(env: dict[str, str], name: str, default: int, *, low: int, high: in
     return int(raw)
 
 
+def _whole(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,6}", raw.strip()) or int(raw) < 1:
+        raise SettingsError(f"{name}: expected a whole number of days (1 or more); got {raw!r}")
+    return int(raw)
+
+
 def _url(env: dict[str, str], name: str) -> str:
     raw = env.get(name, "").strip()
     if raw and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", raw):
@@ -85,6 +94,9 @@ class Settings:
     pager_url: str = ""
     # Who is alerted once every commander on duty has been (ASSISTGATE_COMMAND_STAFF_CONTACT).
     command_staff_contact: str = "command-staff"
+    # How long recorded calls are kept before `recordings purge` may delete their audio
+    # (ASSISTGATE_RECORDING_RETENTION_DAYS; default seven years). Legal holds override it.
+    recording_retention_days: int = 2557
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -131,6 +143,9 @@ class Settings:
             ),
             pager_url=_url(env, "ASSISTGATE_PAGER_URL"),
             command_staff_contact=_contact(env, cls.command_staff_contact),
+            recording_retention_days=_whole(
+                env, "ASSISTGATE_RECORDING_RETENTION_DAYS", cls.recording_retention_days
+            ),
         )
 
     @property

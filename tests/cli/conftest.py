@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy.pool import NullPool
 
 from assistgate.cli import main
+from assistgate.demo.wav import tone_wav
 
 PEOPLE = [
     ("ct.alvarez", "call_taker", "Call taker R. Alvarez (fictional)"),
@@ -170,6 +171,13 @@ class Cli:
         )
         self.ok("request", "dispatch", ref, "--as", "cad", "--unit", "4A21")
         return ref
+
+
+def call_wav(cli: Cli) -> str:
+    """Write a short real recording (a WAV) into the work folder; return its path."""
+    path = cli.work / "okafor-call.wav"
+    path.write_bytes(tone_wav(1.5, 440))
+    return str(path)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from assistgate.ledger.checkpoint import SignedCheckpoint, verify_checkpoint
 from assistgate.ledger.keys import load_public_key
-from tests.cli.conftest import OUTCOME, SHA, Cli
+from tests.cli.conftest import OUTCOME, Cli, call_wav
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def history(staffed: Cli) -> Cli:
     ref = staffed.dispatched()
     staffed.ok("request", "arrive", ref, "--as", "lt.okafor")
     staffed.ok("request", "clear", ref, "--as", "cad")
-    staffed.ok("request", "recording", ref, "--as", "lt.okafor", "--sha256", SHA)
+    staffed.ok("request", "recording", ref, "--as", "lt.okafor", "--file", call_wav(staffed))
     staffed.ok(
         "request", "close", ref, "--as", "lt.okafor", "--outcome", "-", stdin=json.dumps(OUTCOME)
     )

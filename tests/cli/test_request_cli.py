@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.cli.conftest import OUTCOME, SHA, WARRANT_FACTS, Cli
+from tests.cli.conftest import OUTCOME, WARRANT_FACTS, Cli, call_wav
 
 
 def test_a_request_goes_from_the_call_to_closure_through_the_cli(staffed: Cli) -> None:
@@ -38,7 +38,7 @@ def test_a_request_goes_from_the_call_to_closure_through_the_cli(staffed: Cli) -
     )
     assert "now commander_on_scene" in cli.ok("request", "arrive", ref, "--as", "lt.okafor")
     assert "now cleared" in cli.ok("request", "clear", ref, "--as", "cad")
-    cli.ok("request", "recording", ref, "--as", "lt.okafor", "--sha256", SHA)
+    cli.ok("request", "recording", ref, "--as", "lt.okafor", "--file", call_wav(cli))
     closed = cli.ok(
         "request", "close", ref, "--as", "lt.okafor", "--outcome", "-", stdin=json.dumps(OUTCOME)
     )

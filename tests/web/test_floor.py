@@ -21,6 +21,7 @@ from assistgate.app import App
 from assistgate.auth.models import User, WebSession
 from assistgate.auth.security import hash_password
 from assistgate.db.base import utcnow
+from assistgate.demo.wav import tone_wav
 from assistgate.integrations.notifier import FakeNotifier, SentAlert
 from assistgate.ledger.models import LedgerEntryRow
 from assistgate.policy.facts import ACTIONS, AGENCIES
@@ -32,7 +33,6 @@ from assistgate.web.routes.intake import ACTION_LABELS, AGENCY_LABELS, IDENTITY_
 from tests.factories import make_app
 from tests.web.conftest import PASSWORD, TOTP, sign_in
 
-SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 CALL = {
     "agency": "ice-ero",
     "official_name": "Deportation Officer K. Marsh (fictional)",
@@ -284,7 +284,10 @@ def test_the_whole_lifecycle_through_the_request_screen_with_every_step_on_the_t
          **WARRANT)  # fmt: skip
     post("dispatch", units="4A21, 4A22")
     post("arrive")
-    post("recording", sha256=SHA)
+    uploaded = commander.post(f"/requests/{ref}/recording", data={"csrf_token": csrf},
+                              files={"file": ("call.wav", tone_wav(2.0, 440), "audio/wav")},
+                              follow_redirects=False)  # fmt: skip
+    assert uploaded.status_code == 303, alerts_on_page(uploaded.text)
     post("clear")
     post("close", officer_actions=["serve_criminal_warrant"], police_arrests="theft\n",
          agency_arrests="0", immigration_status_asked="no",

@@ -29,10 +29,9 @@ from assistgate.auth.models import User, WebSession
 from assistgate.integrations.notifier import FakeNotifier, SentAlert
 from assistgate.requests.escalation import EscalationLoop
 from assistgate.web.app import create_web_app
+from tests.recordings.audio import speak
 from tests.web.conftest import PASSWORD, TOTP, free_port
 from tests.web.test_floor import open_floor_app
-
-SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
 @pytest.fixture
@@ -202,7 +201,9 @@ def test_an_intake_reaches_the_open_queue_and_is_taken_through_to_closure(
         expect(queue.locator(".notice.done")).to_contain_text("The dispatch is recorded")
         queue.get_by_role("button", name="I am on scene").click()
         expect(queue.locator(".notice.done")).to_have_text("Your arrival on scene is recorded.")
-        queue.get_by_label("Call recording: its SHA-256").fill(SHA)
+        queue.get_by_label("Call recording (WAV, MP3, FLAC, Ogg, M4A)").set_input_files(
+            speak(tmp_path / "okafor-call.wav", "Okafor for the record, warrant confirmed.")
+        )
         queue.get_by_role("button", name="Attach the recording").click()
         expect(queue.locator(".notice.done")).to_have_text("The call recording is attached.")
         queue.get_by_role("button", name="Officers have cleared the scene").click()

@@ -66,7 +66,7 @@ def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @dataclass(frozen=True)
 class Rule:
-    """Who may call a route: `kind` is "page", "fragment", "api" or "public"."""
+    """Who may call a route: `kind` is "page", "fragment", "api", "api+session" or "public"."""
 
     kind: str
     why: str
@@ -99,6 +99,12 @@ def api(scope: str, why: str) -> Rule:
     return Rule("api", why, scope=scope)
 
 
+def api_or_session(scope: str, *roles: str, why: str) -> Rule:
+    """An API route that also admits a signed-in person of `roles` (with the CSRF token)."""
+    assert scope in SCOPES, f"unknown scope {scope}"
+    return Rule("api+session", why, page(*roles, why=why).roles, scope=scope)
+
+
 def public(why: str, *, may_answer: tuple[int, ...] = ()) -> Rule:
     """Open to everyone (each such route checks what it needs itself)."""
     return Rule("public", why, extra_ok=frozenset(may_answer))
@@ -107,6 +113,7 @@ def public(why: str, *, may_answer: tuple[int, ...] = ()) -> Rule:
 CO_REVIEW = "command staff review past requests; reading is recorded in the ledger"
 STEP = "a step of the commanding officer's review; the service checks the role again"
 ADMIN = "account administration only; administrators do not read requests"
+LISTEN = "commanders and auditors only; every play and download is a ledger entry"
 
 # (method, path) -> who may call it. Mounted apps appear as ("MOUNT", path).
 # fmt: off
@@ -147,6 +154,23 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/requests/{ref}/exception"): page("commander", why=STEP),
     ("POST", "/requests/{ref}/recording"): page("commander", why=STEP),
     ("POST", "/requests/{ref}/close"): page("commander", why=STEP),
+    # --- Recordings (recordings.py) ----------------------------------------------------------
+    ("GET", "/requests/{ref}/recordings"): page("auditor", "commander", why=LISTEN
+                                                + "; each view is recorded"),
+    ("POST", "/requests/{ref}/recordings/{sha256}/play"): page("auditor", "commander",
+                                                               why=LISTEN),
+    ("POST", "/requests/{ref}/recordings/{sha256}/download"): page("auditor", "commander",
+                                                                   why=LISTEN),
+    ("GET", "/recordings/stream/{token}"): page("auditor", "commander", why="the player's "
+                                                "stream of a recorded play (range requests)"),
+    ("GET", "/admin/recordings"): page("admin", why=ADMIN + "; recordings' details only"),
+    ("POST", "/admin/recordings/{sha256}/block"): page("admin", why="a court order, say; "
+                                                       "the block and its reason are recorded"),
+    ("POST", "/admin/recordings/{sha256}/unblock"): page("admin", why="lifting a block is "
+                                                         "recorded with its reason"),
+    ("POST", "/api/v1/requests/{ref}/recordings"): api_or_session(
+        "recordings:write", "commander", why="a call recorder, or a commanding officer's "
+        "session with its CSRF token, attaches a recording"),
     ("POST", "/requests/{ref}/cancel"): page("commander", why=STEP + " (the agency withdrew)"),
     # --- Re-authentication and one's own password (reauth.py) ------------------------------
     ("GET", "/reauth"): anyone_signed_in("give the password again before a sensitive step"),
@@ -260,7 +284,8 @@ def prepare(app: App) -> Fixture:
         create_token(db, name="perm-revocable", scopes=["requests:read"], user=cad)
     with app.sessions() as db:
         token_id = db.scalars(select(ApiToken.id).where(ApiToken.name == "perm-revocable")).one()
-    params = {"ref": ref, "username": "perm.target", "token_id": str(token_id)}
+    params = {"ref": ref, "username": "perm.target", "token_id": str(token_id),
+              "sha256": "0" * 64, "token": "no-such-play"}  # fmt: skip
     return Fixture(app, params, tokens)
 
 
@@ -323,6 +348,12 @@ def problem(rule: Rule, caller: str, got: Outcome) -> str | None:
             return None if allowed else f"refused ({got.status}) a token holding {rule.scope}"
         expected = 403 if caller == "token_without_scope" else 401
         return None if got.status == expected else f"expected {expected}, got {got.status}"
+    if rule.kind == "api+session":
+        if caller in ("token", *rule.roles):
+            allowed = got.status not in (401, 403)
+            return None if allowed else f"refused ({got.status}) a caller the table allows"
+        expected = 401 if caller in ("anonymous", "second_factor_pending") else 403
+        return None if got.status == expected else f"expected {expected}, got {got.status}"
     if rule.kind == "fragment" and caller not in rule.roles and caller not in PERSONS:
         return None if got.status == 401 else f"expected 401, got {got.status} {got.location}"
     # A screen (or a part of one).
@@ -363,6 +394,11 @@ def _marks(rule: Rule) -> list[str]:
         return ["all"] * 6
     if rule.kind == "api":
         return [NO] * 4 + [f"{MARK} `{rule.scope}`", NO]
+    if rule.kind == "api+session":
+        return [MARK if role in rule.roles else NO for role in PERSONS] + [
+            f"{MARK} `{rule.scope}`",
+            NO,
+        ]
     return [MARK if role in rule.roles else NO for role in PERSONS] + [NO, NO]
 
 

@@ -14,6 +14,7 @@ from assistgate.cli.keys import keys
 from assistgate.cli.ledger import ledger
 from assistgate.cli.outbox import outbox
 from assistgate.cli.policy import policy
+from assistgate.cli.recordings import recordings
 from assistgate.cli.request import request_group
 from assistgate.cli.serve import serve
 from assistgate.cli.token import token
@@ -39,3 +40,4 @@ main.add_command(token)
 main.add_command(endpoint)
 main.add_command(outbox)
 main.add_command(duty)
+main.add_command(recordings)

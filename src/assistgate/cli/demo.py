@@ -264,7 +264,9 @@ def build(data_dir: Path) -> None:
         "  .venv/bin/assistgate request list\n"
         f"  .venv/bin/assistgate request show {first_ref}\n"
         "  .venv/bin/assistgate ledger verify\n"
+        "  .venv/bin/assistgate recordings verify    # the recorded calls, sealed\n"
         "  .venv/bin/assistgate serve                 # the screens, at http://127.0.0.1:8000/\n"
+        f"  (a recorded call to play: http://127.0.0.1:8000/requests/{first_ref}/recordings)\n"
         "Decide your own: .venv/bin/assistgate policy evaluate FILE "
         "(see assistgate policy --help)\n"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,6 +24,7 @@ from assistgate.cli.common import (
     read_json,
     reports_errors,
 )
+from assistgate.cli.recordings import attach_stored_or_file
 from assistgate.cli.request_view import (
     decision_lines,
     list_rows,
@@ -282,11 +284,23 @@ def exception(ref: str, username: str, kind: str, reason: str) -> None:
 @request_group.command()
 @click.argument("ref")
 @acting_as
-@click.option("--sha256", "digest", required=True, metavar="HEX", help="The recording's SHA-256.")
+@click.option("--file", "path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The original recording (WAV, MP3, FLAC, Ogg, M4A), taken into the sealed "
+              "store.")  # fmt: skip
+@click.option("--sha256", "digest", metavar="HEX",
+              help="A recording already in the store ('assistgate recordings list').")  # fmt: skip
 @reports_errors
-def recording(ref: str, username: str, digest: str) -> None:
-    """Attach the commanding officer's call recording to REF, by its SHA-256 digest."""
-    done = _step(username, service.attach_recording, ref=ref, sha256=digest)
+def recording(ref: str, username: str, path: Path | None, digest: str | None) -> None:
+    """Attach the commanding officer's call recording to REF: a file, or a stored recording.
+
+    A hash alone is not enough: the recording must be in the sealed store, so that what the
+    ledger names can be played and verified.
+    """
+    if (path is None) == (digest is None):
+        raise InvalidField("recording", "give either --file PATH or --sha256 HEX")
+    if digest is not None:
+        check.sha256(digest)
+    done = attach_stored_or_file(username, ref, path, digest)
     _done(done, "recording attached", username)
 
 

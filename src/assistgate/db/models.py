@@ -4,6 +4,12 @@ from assistgate.auth.models import ApiToken, LoginFailure, User, UserRole, WebSe
 from assistgate.db.base import Base
 from assistgate.integrations.models import OutboxMessage, WebhookEndpoint
 from assistgate.ledger.models import CheckpointRow, LedgerEntryRow, LedgerHead
+from assistgate.recordings.models import (
+    PlaybackGrant,
+    Recording,
+    RecordingAttachment,
+    RecordingReview,
+)
 from assistgate.requests.models import Decision, Request
 
 __all__ = [
@@ -15,6 +21,10 @@ __all__ = [
     "LedgerHead",
     "LoginFailure",
     "OutboxMessage",
+    "PlaybackGrant",
+    "Recording",
+    "RecordingAttachment",
+    "RecordingReview",
     "Request",
     "User",
     "UserRole",

@@ -22,7 +22,8 @@ from assistgate.app import App
 from assistgate.auth.enums import Role
 from assistgate.auth.models import User
 from assistgate.auth.service import add_user
-from assistgate.demo.wav import write_recording
+from assistgate.demo.recorded_calls import attach_call
+from assistgate.recordings.store import Vault
 from assistgate.requests import service
 from assistgate.requests.deployment import Deployment
 
@@ -350,8 +351,9 @@ def _plan(
             reason="Recorder outage on the command line; ticket opened with MetroSafe IT.",
         )
     else:
-        digest = write_recording(recordings_dir, rng.uniform(0.8, 2.5), rng.choice([330, 440]))
-        add(later(30, 240), service.attach_recording, commander, sha256=digest)
+        kind = "dispatch" if dispatched else rng.choice(["decline", "check"])
+        add(later(30, 240), attach_call, commander, vault=Vault.in_data_dir(recordings_dir.parent),
+            kind=kind, n=n)  # fmt: skip
     add(later(600, 2400), service.close, commander, outcome={
         "officer_actions": case.approve if dispatched else [],
         "police_arrests": [{"offense_category": a} for a in case.arrests],

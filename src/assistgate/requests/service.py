@@ -414,7 +414,8 @@ def attach_recording(
     now: dt.datetime | None = None,
 ) -> Request:
     """Attach the commanding officer's call recording (by its SHA-256) to the request."""
-    _require(actor, frozenset({CO, Role.DISPATCH_SYSTEM}), "attach a recording")
+    # An administrator may assign a recording from the review queue (recordings.service).
+    _require(actor, frozenset({CO, Role.DISPATCH_SYSTEM, Role.ADMIN}), "attach a recording")
     request = get_request(session, ref, for_update=True)
     digest = check.sha256(sha256)
     if request.state in (State.CLOSED, State.CANCELLED):

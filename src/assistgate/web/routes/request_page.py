@@ -36,6 +36,7 @@ from assistgate.ledger.models import LedgerEntryRow, LedgerHead
 from assistgate.ledger.store import HEAD_ID
 from assistgate.policy import AssessmentError
 from assistgate.policy.facts import ACTIONS, CRIME_STATUSES, WARRANT_ISSUERS, WARRANT_KINDS
+from assistgate.recordings.enums import EVENT_LABELS as RECORDING_LABELS
 from assistgate.requests import service
 from assistgate.requests import validation as check
 from assistgate.requests.enums import Event, ExceptionKind, State
@@ -53,6 +54,7 @@ from assistgate.web.app import templates
 from assistgate.web.deps import SESSION_COOKIE, AppDep, Commander, CsrfChecked, DbSession
 from assistgate.web.deps import LiveSession as LiveState
 from assistgate.web.routes.intake import labels, no_access
+from assistgate.web.routes.recordings import upload_step
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,7 +76,7 @@ EVENT_LABELS: dict[str, str] = {
     Event.DISPATCHED: "Units dispatched", Event.ARRIVED: "Commander on scene",
     Event.CLEARED: "Scene cleared", Event.CLOSED: "Closed", Event.CANCELLED: "Cancelled",
     Event.EXCEPTION_RECORDED: "Exception recorded", Event.ESCALATED: "Escalated",
-    Event.RECORDING_ATTACHED: "Recording attached",
+    Event.RECORDING_ATTACHED: "Recording attached", **RECORDING_LABELS,
 }  # fmt: skip
 WARRANT_LABELS = {
     "none": "No warrant",
@@ -527,11 +529,11 @@ def exception(request: Request, app: AppDep, db: DbSession, state: CsrfChecked, 
 
 
 @router.post("/requests/{ref}/recording")
-def recording(request: Request, app: AppDep, db: DbSession, state: CsrfChecked, user: Commander,
-              form: Posted, ref: str) -> Response:  # fmt: skip
-    return _step(request, app, db, state, ref, form="recording", done="recording", posted=form,
-                 run=lambda: service.attach_recording(db, app.deployment, actor=user, ref=ref,
-                                                      sha256=_text(form, "sha256")))  # fmt: skip
+async def recording(request: Request, app: AppDep, db: DbSession, state: CsrfChecked,
+                    user: Commander, form: Posted, ref: str) -> Response:  # fmt: skip
+    """Take the uploaded call recording into the sealed store and attach it (recordings)."""
+    run = await upload_step(app, db, user, ref, form.get("file"))
+    return _step(request, app, db, state, ref, form="recording", done="recording", run=run)
 
 
 def outcome_from_form(form: FormData) -> dict[str, Any]:
