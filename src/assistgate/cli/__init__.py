@@ -10,6 +10,7 @@ from assistgate.cli.db import db
 from assistgate.cli.demo import demo
 from assistgate.cli.duty import duty
 from assistgate.cli.endpoint import endpoint
+from assistgate.cli.evidence import evidence
 from assistgate.cli.keys import keys
 from assistgate.cli.ledger import ledger
 from assistgate.cli.outbox import outbox
@@ -40,4 +41,5 @@ main.add_command(token)
 main.add_command(endpoint)
 main.add_command(outbox)
 main.add_command(duty)
+main.add_command(evidence)
 main.add_command(recordings)

@@ -29,11 +29,6 @@ from assistgate.cli.common import (
     reports_errors,
     write_atomically,
 )
-from assistgate.cli.proofs import (
-    ProofFileError,
-    check_consistency_document,
-    check_inclusion_document,
-)
 from assistgate.ledger.checkpoint import SignedCheckpoint
 from assistgate.ledger.entry import Entry
 from assistgate.ledger.errors import (
@@ -53,6 +48,11 @@ from assistgate.ledger.merkle import (
     verify_inclusion,
 )
 from assistgate.ledger.models import CheckpointRow, LedgerEntryRow, LedgerHead
+from assistgate.ledger.proofs import (
+    ProofFileError,
+    check_consistency_document,
+    check_inclusion_document,
+)
 from assistgate.ledger.store import HEAD_ID, LedgerNotInitialised
 from assistgate.ledger.verify import BATCH, verify_database
 
