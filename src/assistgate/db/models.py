@@ -5,10 +5,12 @@ from assistgate.db.base import Base
 from assistgate.integrations.models import OutboxMessage, WebhookEndpoint
 from assistgate.ledger.models import CheckpointRow, LedgerEntryRow, LedgerHead
 from assistgate.requests.models import Decision, Request
+from assistgate.transparency.models import CallsForServiceMonth
 
 __all__ = [
     "ApiToken",
     "Base",
+    "CallsForServiceMonth",
     "CheckpointRow",
     "Decision",
     "LedgerEntryRow",
