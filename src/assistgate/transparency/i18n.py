@@ -181,14 +181,22 @@ def missing_translations(code: str, msgids: Iterable[str]) -> list[str]:
     return [m for m in msgids if catalog.get(m) is None]
 
 
-def template_messages(folder: Path) -> list[str]:
-    """Return every message the templates under `folder` mark for translation, in order."""
+WEB = Path(__file__).parents[1] / "web"
+# Where the public pages' words are: their templates, and the module that draws their charts.
+MESSAGE_SOURCES = (WEB / "templates" / "public", WEB / "routes" / "public.py")
+
+
+def public_messages(sources: Iterable[Path] = MESSAGE_SOURCES) -> list[str]:
+    """Return every message the public pages mark for translation (`_("...")`), in order."""
     from babel.messages.extract import extract
 
     found: dict[str, None] = {}
-    for path in sorted(folder.rglob("*.html")):
-        with path.open("rb") as f:
-            for _line, message, _comments, _context in extract("jinja2", f):
-                if isinstance(message, str):
-                    found.setdefault(message)
+    for source in sources:
+        files = sorted(source.rglob("*.html")) if source.is_dir() else [source]
+        for path in files:
+            method = "python" if path.suffix == ".py" else "jinja2"
+            with path.open("rb") as f:
+                for _line, message, _comments, _context in extract(method, f, keywords={"_": None}):
+                    if isinstance(message, str):
+                        found.setdefault(message)
     return list(found)
