@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -17,7 +20,7 @@ from assistgate.requests.models import Decision, Request
 from assistgate.settings import Settings
 from assistgate.web.app import create_web_app
 from tests.conftest import DATABASE_BACKENDS, _fresh_postgres_database
-from tests.web.conftest import browser, page  # noqa: F401 (fixtures)
+from tests.web.conftest import browser, free_port  # noqa: F401 (browser is a fixture)
 
 # The demo's 18 months end here; the pages are asked for periods inside them.
 DEMO_END = dt.datetime(2019, 6, 1, tzinfo=dt.UTC)
@@ -64,3 +67,21 @@ def personal_strings(app: App) -> set[str]:
         found.update(n for n in db.scalars(select(Decision.note)))
     # Short values ("", "n/a") would match anywhere and prove nothing.
     return {s.strip() for s in found if s and len(s.strip()) >= 6}
+
+
+@pytest.fixture(scope="module")
+def public_server(web_app: App) -> Iterator[str]:
+    """Serve the app on a free loopback port for the module; yield its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_web_app(web_app), host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
