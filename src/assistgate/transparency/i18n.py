@@ -1,7 +1,7 @@
 """The public pages' languages: gettext catalogs, the visitor's choice, text direction.
 
 The catalogs are the `.po` files under `locale/<code>/LC_MESSAGES/public.po`, written with Babel's
-tools (see docs/TRANSPARENCY.md). They are read and compiled in memory when the service starts,
+tools (see docs/PUBLIC_PAGES.md). They are read and compiled in memory when the service starts,
 so no compiled `.mo` file is kept in the repository or has to be built before the first run, and
 a catalog that is broken, incomplete or holds an unchecked (fuzzy) entry stops the service with
 the file and the message named, instead of showing residents a half-translated page.

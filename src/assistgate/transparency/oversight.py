@@ -1,6 +1,6 @@
 """Oversight bodies' formats: Oregon CJC's table, Illinois' annual report, Chicago's quarterly.
 
-Each is built from the same public-safe records as the public log (see docs/TRANSPARENCY.md
+Each is built from the same public-safe records as the public log (see docs/PUBLIC_PAGES.md
 for the source of each format and how our fields map onto it). The register does not record
 exact dates in public outputs: where a body asks for the date received, we give the ISO week.
 

@@ -50,7 +50,8 @@ def test_stacked_series_differ_by_pattern_not_colour_alone() -> None:
               Series("other", (0, 1, 1, 1))]  # fmt: skip
     root = draw(*series)
     fills = {b.get("data-series"): b.get("fill") for b in root.findall(f"{SVG}rect[@class='bar']")}
-    assert fills["declined"] == "url(#c-hatch)" and fills["other"] == "url(#c-dots)"
+    assert fills["declined"] == "url(#c-hatch)"
+    assert fills["other"] == "url(#c-dots)"
     assert len(set(fills.values())) == 3
     keys = legend("c", series)
     assert [name for _, name in keys] == ["sent", "declined", "other"]

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from axe_playwright_python import sync_playwright as axe_module
-from playwright.sync_api import Browser, Page
+from axe_playwright_python import sync_playwright as axe_module  # type: ignore[import-untyped]
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from assistgate.transparency.i18n import CODES, languages, public_messages
 from assistgate.transparency.public_log import COLUMNS
 from tests.transparency.web.conftest import YEAR
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 AXE_JS = (Path(axe_module.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
 # Text whose nearest lang="..." is the page's own language (not the English notice, not the
 # language picker's names, not data shown as codes).
@@ -73,7 +73,8 @@ def test_each_language_reads_in_its_direction_with_nothing_left_in_english(
         assert layout["direction"] == ("rtl" if rtl else "ltr")
         # A short heading hugs the right edge in Arabic and the left edge otherwise.
         hugging, free = ("textRight", "textLeft") if rtl else ("textLeft", "textRight")
-        assert layout[hugging] < 2 and layout[free] > 10, (code, layout)
+        assert layout[hugging] < 2, (code, layout)
+        assert layout[free] > 10, (code, layout)
         # Usable on a phone: nothing wider than the screen.
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         if code == "en":
@@ -105,14 +106,16 @@ def test_the_charts_draw_a_bar_for_each_month_with_requests(
     public_server: str, phone: Page, tmp_path: Path
 ) -> None:
     phone.goto(f"{public_server}/public/figures?period={YEAR}&lang=ar")
-    months = json.loads(phone.request.get(
-        f"{public_server}/public/figures.json?period={YEAR}").text())["figures"]["monthly"]  # fmt: skip
+    answer = phone.request.get(f"{public_server}/public/figures.json?period={YEAR}")
+    months = json.loads(answer.text())["figures"]["monthly"]
     assert len(months) == 12
     charts = phone.locator("svg.chart")
     assert charts.count() == 3
     for i in range(3):
         box = charts.nth(i).bounding_box()
-        assert box is not None and box["width"] > 300 and box["height"] > 150
+        assert box is not None
+        assert box["width"] > 300
+        assert box["height"] > 150
     received = phone.locator("#chart-received rect.bar")
     assert received.count() == sum(1 for m in months if m["received"] > 0)
     values = [int(v or 0) for v in received.evaluate_all("els => els.map(e => e.dataset.value)")]
@@ -131,13 +134,20 @@ def test_the_downloads_open_and_parse(public_server: str, phone: Page, tmp_path:
             info.value.save_as(path)
             files[(section, kind)] = path
     rows = list(csv.DictReader(io.StringIO(files[("log", "csv")].read_text("utf-8"))))
-    assert rows and tuple(rows[0]) == COLUMNS
+    assert rows
+    assert tuple(rows[0]) == COLUMNS
     assert len(json.loads(files[("log", "json")].read_text("utf-8"))) == len(rows)
-    count = duckdb.sql(f"SELECT count(*) FROM '{files[('log', 'parquet')]}'").fetchall()
+    count = (
+        duckdb.connect().execute(f"SELECT count(*) FROM '{files[('log', 'parquet')]}'").fetchall()
+    )
     assert count == [(len(rows),)]
     assert json.loads(files[("figures", "json")].read_text("utf-8"))["figures"]["received"] >= 0
     assert files[("figures", "csv")].read_text("utf-8").startswith("section,item,value\n")
-    items = duckdb.sql(f"SELECT count(*) FROM '{files[('figures', 'parquet')]}'").fetchall()
+    items = (
+        duckdb.connect()
+        .execute(f"SELECT count(*) FROM '{files[('figures', 'parquet')]}'")
+        .fetchall()
+    )
     assert items[0][0] > 20
 
 
@@ -152,5 +162,6 @@ def test_axe_core_finds_no_serious_accessibility_problem(public_server: str, pho
     results = phone.evaluate("axe.run(document, {resultTypes: ['violations']})")
     assert results["testEngine"]["version"].startswith("4.")
     serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-               for v in results["violations"] if v["impact"] in ("serious", "critical")]  # fmt: skip
+               for v in results["violations"]
+               if v["impact"] in ("serious", "critical")]  # fmt: skip
     assert not serious, f"{path}: {serious}"

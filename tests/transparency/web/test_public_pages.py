@@ -33,7 +33,9 @@ def test_the_policy_page_is_in_each_language_with_its_direction(client: TestClie
         response = client.get(f"/public?lang={code}")
         assert response.status_code == 200
         assert response.headers["content-language"] == code
-        lang, direction = HTML_TAG.search(response.text).groups()  # type: ignore[union-attr]
+        tag = HTML_TAG.search(response.text)
+        assert tag is not None
+        lang, direction = tag.groups()
         assert (lang, direction) == (code, "rtl" if code == "ar" else "ltr")
         text, say = html.unescape(response.text), languages()[code].gettext
         assert say("It is safe to call the police") in text
@@ -80,7 +82,8 @@ def test_public_pages_need_no_sign_in_and_set_the_strict_csp(client: TestClient)
         response = client.get(url, follow_redirects=False)
         assert response.status_code == 200, url
         assert "script-src 'self'" in response.headers["content-security-policy"]
-        assert "<script" not in response.text and " style=" not in response.text, url
+        assert "<script" not in response.text, url
+        assert " style=" not in response.text, url
 
 
 def test_the_figures_page_counts_the_register(client: TestClient, web_app: App) -> None:
@@ -113,7 +116,12 @@ def test_the_downloads_open_in_their_formats_with_one_row_per_request(
     assert [r["reference"] for r in log] == [r["reference"] for r in rows]
     parquet = tmp_path / "log.parquet"
     parquet.write_bytes(client.get("/public/log.parquet").content)
-    refs = [r[0] for r in duckdb.sql(f"SELECT reference FROM '{parquet}' ORDER BY 1").fetchall()]
+    refs = [
+        r[0]
+        for r in duckdb.connect()
+        .execute(f"SELECT reference FROM '{parquet}' ORDER BY 1")
+        .fetchall()
+    ]
     assert refs == sorted(r["reference"] for r in rows)
 
     figures = client.get("/public/figures.json", params={"period": YEAR}).json()
@@ -124,7 +132,11 @@ def test_the_downloads_open_in_their_formats_with_one_row_per_request(
     assert ["received", "", str(in_year)] in list(table)
     fig_parquet = tmp_path / "figures.parquet"
     fig_parquet.write_bytes(client.get("/public/figures.parquet", params={"period": YEAR}).content)
-    value = duckdb.sql(f"SELECT value FROM '{fig_parquet}' WHERE section = 'received'").fetchall()
+    value = (
+        duckdb.connect()
+        .execute(f"SELECT value FROM '{fig_parquet}' WHERE section = 'received'")
+        .fetchall()
+    )
     assert value == [(str(in_year),)]
     dictionary = client.get("/public/data-dictionary.json").json()
     assert [c["name"] for c in dictionary["columns"]] == list(COLUMNS)
