@@ -22,9 +22,9 @@ SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 DEMO_END = dt.datetime(2019, 6, 1, tzinfo=dt.UTC)
 
 
-def local(*args: int) -> dt.datetime:
+def local(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
     """A wall-clock time in Louisville."""
-    return dt.datetime(*args, tzinfo=ZONE)
+    return dt.datetime(year, month, day, hour, minute, tzinfo=ZONE)
 
 
 def step(app: App, fn: Any, username: str, at: dt.datetime, **kwargs: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from assistgate.app import App
 from assistgate.transparency.cfs import CfsTotals, store_totals
@@ -11,7 +12,7 @@ from assistgate.transparency.periods import parse_period
 from tests.transparency.conftest import ZONE
 
 
-def figures(app: App, period: str, trend: str | None = None) -> dict[str, object]:
+def figures(app: App, period: str, trend: str | None = None) -> dict[str, Any]:
     with app.sessions() as session:
         span = parse_period(period, ZONE)
         over = parse_period(trend, ZONE) if trend else None

@@ -6,10 +6,12 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from assistgate.app import App
+from assistgate.transparency.periods import parse_period
 from assistgate.transparency.public_log import (
     COLUMNS,
     data_dictionary_json,
@@ -18,11 +20,10 @@ from assistgate.transparency.public_log import (
     log_json,
     log_parquet,
 )
-from assistgate.transparency.periods import parse_period
 from tests.transparency.conftest import ZONE
 
 
-def rows_of(app: App, period: str | None = None) -> list[dict[str, object]]:
+def rows_of(app: App, period: str | None = None) -> list[dict[str, Any]]:
     with app.sessions() as session:
         span = parse_period(period, ZONE) if period else None
         return [r.to_json() for r in load_public_log(session, ZONE, span)]
