@@ -19,6 +19,7 @@ from reportlab.platypus import Flowable, LongTable, Paragraph, SimpleDocTemplate
 from assistgate.transparency.report_content import sections, title
 from assistgate.transparency.report_data import ReportData
 
+WRAP = 24  # characters: longer cells wrap
 _GRID = TableStyle(
     [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
@@ -56,8 +57,11 @@ def report_pdf(data: ReportData) -> bytes:
         story.extend(Paragraph(escape(line), styles["BodyText"]) for line in section.lines)
         if section.header:
             rows = [section.header, *section.rows]
+            # A plain string is drawn as is; only long cells need a Paragraph to wrap (and a
+            # Paragraph per cell of a long public log costs minutes).
             table = LongTable(
-                [[Paragraph(escape(c), cell) for c in row] for row in rows], repeatRows=1
+                [[Paragraph(escape(c), cell) if len(c) > WRAP else c for c in row] for row in rows],
+                repeatRows=1,
             )
             table.setStyle(_GRID)
             story += [Spacer(1, 4), table]
