@@ -2,6 +2,11 @@
 # Make sure Debian's Chromium is installed for the browser tests (Playwright drives it through
 # executable_path; Playwright's own browser download is not used). Prints the binary's path.
 set -euo pipefail
+# The public pages are in Nepali too: without a Devanagari font Chromium draws empty boxes.
+if [ "$(id -u)" -eq 0 ] && command -v fc-list >/dev/null && [ -z "$(fc-list :lang=ne)" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        fonts-lohit-deva >&2 || echo "chromium.sh: no Devanagari font installed" >&2
+fi
 if [ -x /usr/bin/chromium ]; then
     echo /usr/bin/chromium
     exit 0
@@ -12,7 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 for _ in 1 2 3 4 5 6; do
-    if apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends chromium >&2; then
+    if apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends chromium fonts-lohit-deva >&2; then
         echo /usr/bin/chromium
         exit 0
     fi

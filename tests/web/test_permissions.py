@@ -66,7 +66,8 @@ def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @dataclass(frozen=True)
 class Rule:
-    """Who may call a route: `kind` is "page", "fragment", "api", "api+session" or "public"."""
+    """Who may call a route: `kind` is "page", "fragment", "api", "api+session", "public" or
+    "open"."""
 
     kind: str
     why: str
@@ -105,6 +106,11 @@ def api_or_session(scope: str, *roles: str, why: str) -> Rule:
     return Rule("api+session", why, page(*roles, why=why).roles, scope=scope)
 
 
+def open_data(why: str) -> Rule:
+    """The public section: answers 200 to everyone, signed in or not, never a sign-in page."""
+    return Rule("open", why)
+
+
 def public(why: str, *, may_answer: tuple[int, ...] = ()) -> Rule:
     """Open to everyone (each such route checks what it needs itself)."""
     return Rule("public", why, extra_ok=frozenset(may_answer))
@@ -129,6 +135,14 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/healthz"): public("liveness for the load balancer; says nothing else"),
     ("GET", "/openapi.json"): public("the API's description for dispatch-system vendors"),
     ("MOUNT", "/static"): public("stylesheet and scripts; no data"),
+    # --- The public section (public.py, public_downloads.py): no sign-in, no personal data --
+    ("GET", "/public"): open_data("the policy in plain words, in ten languages"),
+    ("GET", "/public/figures"): open_data("the figures of a period, from the register"),
+    ("GET", "/public/log"): open_data("the public log: one row per request, nothing personal"),
+    ("GET", "/public/downloads"): open_data("the downloads and the data dictionary"),
+    ("GET", "/public/log.{kind}"): open_data("the public log as CSV, JSON or Parquet"),
+    ("GET", "/public/figures.{kind}"): open_data("the figures as CSV, JSON or Parquet"),
+    ("GET", "/public/data-dictionary.json"): open_data("what each column of the log means"),
     # --- The 911 floor: intake (intake.py) --------------------------------------------------
     ("GET", "/intake"): page("call_taker", "commander",
                              why="the call taker's hand-off; commanders take calls too"),
@@ -285,7 +299,7 @@ def prepare(app: App) -> Fixture:
     with app.sessions() as db:
         token_id = db.scalars(select(ApiToken.id).where(ApiToken.name == "perm-revocable")).one()
     params = {"ref": ref, "username": "perm.target", "token_id": str(token_id),
-              "sha256": "0" * 64, "token": "no-such-play"}  # fmt: skip
+              "sha256": "0" * 64, "token": "no-such-play", "kind": "csv"}  # fmt: skip
     return Fixture(app, params, tokens)
 
 
@@ -342,6 +356,8 @@ def problem(rule: Rule, caller: str, got: Outcome) -> str | None:
     to_login = got.status in (302, 303, 307) and got.location.startswith("/login")
     if rule.kind == "public":
         return "refused (403) on a public route" if got.status == 403 else None
+    if rule.kind == "open":
+        return None if got.status == 200 else f"expected 200 without sign-in, got {got.status}"
     if rule.kind == "api":
         if caller == "token":
             allowed = got.status not in (401, 403) or got.status in rule.extra_ok
@@ -390,7 +406,7 @@ START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
 
 
 def _marks(rule: Rule) -> list[str]:
-    if rule.kind == "public":
+    if rule.kind in ("public", "open"):
         return ["all"] * 6
     if rule.kind == "api":
         return [NO] * 4 + [f"{MARK} `{rule.scope}`", NO]

@@ -6,6 +6,7 @@ import click
 
 from assistgate import __version__
 from assistgate.cli.audit import audit as audit_group
+from assistgate.cli.cfs import cfs
 from assistgate.cli.db import db
 from assistgate.cli.demo import demo
 from assistgate.cli.duty import duty
@@ -16,6 +17,7 @@ from assistgate.cli.ledger import ledger
 from assistgate.cli.outbox import outbox
 from assistgate.cli.policy import policy
 from assistgate.cli.recordings import recordings
+from assistgate.cli.report import report
 from assistgate.cli.request import request_group
 from assistgate.cli.serve import serve
 from assistgate.cli.token import token
@@ -43,3 +45,5 @@ main.add_command(outbox)
 main.add_command(duty)
 main.add_command(evidence)
 main.add_command(recordings)
+main.add_command(report)
+main.add_command(cfs)

@@ -11,10 +11,12 @@ from assistgate.recordings.models import (
     RecordingReview,
 )
 from assistgate.requests.models import Decision, Request
+from assistgate.transparency.models import CallsForServiceMonth
 
 __all__ = [
     "ApiToken",
     "Base",
+    "CallsForServiceMonth",
     "CheckpointRow",
     "Decision",
     "LedgerEntryRow",

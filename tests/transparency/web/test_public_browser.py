@@ -1,0 +1,167 @@
+"""The public section in Debian's Chromium: every language laid out in its direction with no
+English left behind, the charts drawn, the downloads opened, and axe-core's accessibility
+rules passed. Screenshots go to ASSISTGATE_SCREENSHOT_DIR when set (else a temporary folder)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from axe_playwright_python import sync_playwright as axe_module  # type: ignore[import-untyped]
+from playwright.sync_api import Browser, Page, ViewportSize
+
+from assistgate.transparency.i18n import CODES, languages, public_messages
+from assistgate.transparency.public_log import COLUMNS
+from tests.transparency.web.conftest import YEAR
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+AXE_JS = (Path(axe_module.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+# Text whose nearest lang="..." is the page's own language (not the English notice, not the
+# language picker's names, not data shown as codes).
+OWN_TEXT = """() => {
+  const lang = document.documentElement.lang, out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const owner = n.parentElement.closest('[lang]');
+    if (owner && owner.lang === lang && !n.parentElement.closest('[translate=no], code'))
+      out.push(n.textContent);
+  }
+  return out.join(' ').replace(/\\s+/g, ' ');
+}"""
+HEADING_LAYOUT = """() => {
+  const h1 = document.querySelector('#language-heading'), range = document.createRange();
+  range.selectNodeContents(h1);
+  const text = range.getBoundingClientRect(), box = h1.getBoundingClientRect();
+  return {direction: getComputedStyle(h1).direction, textLeft: text.left - box.left,
+          textRight: box.right - text.right};
+}"""
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("ASSISTGATE_SCREENSHOT_DIR", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_each_language_reads_in_its_direction_with_nothing_left_in_english(
+    public_server: str, phone: Page, tmp_path: Path
+) -> None:
+    english = [m for m in public_messages() if len(m) > 3]
+    for code in CODES:
+        phone.goto(f"{public_server}/public?lang={code}")
+        folder = shots(tmp_path)
+        phone.screenshot(path=str(folder / f"public-{code}.png"), full_page=True)
+        assert (folder / f"public-{code}.png").stat().st_size > 10_000
+        rtl = code == "ar"
+        assert phone.evaluate("document.documentElement.lang") == code
+        assert phone.evaluate("document.documentElement.dir") == ("rtl" if rtl else "ltr")
+        layout = phone.evaluate(HEADING_LAYOUT)
+        assert layout["direction"] == ("rtl" if rtl else "ltr")
+        # A short heading hugs the right edge in Arabic and the left edge otherwise.
+        hugging, free = ("textRight", "textLeft") if rtl else ("textLeft", "textRight")
+        assert layout[hugging] < 2, (code, layout)
+        assert layout[free] > 10, (code, layout)
+        # Usable on a phone: nothing wider than the screen.
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        if code == "en":
+            continue
+        own = phone.evaluate(OWN_TEXT)
+        say = languages()[code].gettext
+        left = [m for m in english if say(m) != m and m in own]
+        assert not left, f"{code}: English left on the page: {left[:3]}"
+        assert say("It is safe to call the police") in own
+
+
+def test_the_language_picker_remembers_the_choice_and_works_from_the_keyboard(
+    public_server: str, phone: Page
+) -> None:
+    phone.goto(f"{public_server}/public")
+    phone.get_by_role("link", name="Español").click()
+    assert phone.evaluate("document.documentElement.lang") == "es"
+    phone.get_by_role("navigation", name="Páginas").get_by_role("link", name="Cifras").click()
+    assert phone.url.endswith("/public/figures")
+    assert phone.evaluate("document.documentElement.lang") == "es"
+    phone.keyboard.press("Tab")
+    focused = phone.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Saltar al contenido"
+    phone.keyboard.press("Enter")
+    assert phone.evaluate("document.activeElement.id") == "main"
+
+
+def test_the_charts_draw_a_bar_for_each_month_with_requests(
+    public_server: str, phone: Page, tmp_path: Path
+) -> None:
+    phone.goto(f"{public_server}/public/figures?period={YEAR}&lang=ar")
+    answer = phone.request.get(f"{public_server}/public/figures.json?period={YEAR}")
+    months = json.loads(answer.text())["figures"]["monthly"]
+    assert len(months) == 12
+    charts = phone.locator("svg.chart")
+    assert charts.count() == 3
+    for i in range(3):
+        box = charts.nth(i).bounding_box()
+        assert box is not None
+        assert box["width"] > 300
+        assert box["height"] > 150
+    received = phone.locator("#chart-received rect.bar")
+    assert received.count() == sum(1 for m in months if m["received"] > 0)
+    values = [int(v or 0) for v in received.evaluate_all("els => els.map(e => e.dataset.value)")]
+    assert values == [m["received"] for m in months if m["received"] > 0]
+    phone.locator("#chart-decisions").screenshot(path=str(shots(tmp_path) / "chart-ar.png"))
+
+
+def test_the_downloads_open_and_parse(public_server: str, phone: Page, tmp_path: Path) -> None:
+    phone.goto(f"{public_server}/public/downloads?lang=fr")
+    files = {}
+    for section in ("log", "figures"):
+        for kind in ("csv", "json", "parquet"):
+            with phone.expect_download() as info:
+                phone.locator(f'a[href="/public/{section}.{kind}"]').click()
+            path = tmp_path / info.value.suggested_filename
+            info.value.save_as(path)
+            files[(section, kind)] = path
+    rows = list(csv.DictReader(io.StringIO(files[("log", "csv")].read_text("utf-8"))))
+    assert rows
+    assert tuple(rows[0]) == COLUMNS
+    assert len(json.loads(files[("log", "json")].read_text("utf-8"))) == len(rows)
+    count = (
+        duckdb.connect().execute(f"SELECT count(*) FROM '{files[('log', 'parquet')]}'").fetchall()
+    )
+    assert count == [(len(rows),)]
+    assert json.loads(files[("figures", "json")].read_text("utf-8"))["figures"]["received"] >= 0
+    assert files[("figures", "csv")].read_text("utf-8").startswith("section,item,value\n")
+    items = (
+        duckdb.connect()
+        .execute(f"SELECT count(*) FROM '{files[('figures', 'parquet')]}'")
+        .fetchall()
+    )
+    assert items[0][0] > 20
+
+
+@pytest.mark.parametrize("path", ["/public?lang=en", "/public?lang=ar", "/public?lang=ne",
+                                  f"/public/figures?period={YEAR}", "/public/log",
+                                  "/public/downloads?lang=uk"])  # fmt: skip
+def test_axe_core_finds_no_serious_accessibility_problem(public_server: str, phone: Page,
+                                                         path: str) -> None:  # fmt: skip
+    phone.goto(f"{public_server}{path}")
+    # Through the DevTools protocol, which the page's script-src policy does not govern.
+    phone.evaluate(AXE_JS)
+    results = phone.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    assert results["testEngine"]["version"].startswith("4.")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in results["violations"]
+               if v["impact"] in ("serious", "critical")]  # fmt: skip
+    assert not serious, f"{path}: {serious}"
