@@ -75,7 +75,7 @@ def sections(data: ReportData) -> list[Section]:
             ("received", str(f.received)),
             ("officers sent (dispatch decisions)", str(d.dispatched)),
             ("declined", str(d.declined)),
-            ("withdrawn by the agency", str(d.cancelled)),
+            ("withdrawn by the agency before a decision", str(d.cancelled)),
             ("not decided yet", str(d.pending)),
             ("asked for at least one prohibited action", str(d.requests_asking_prohibited)),
         ),
