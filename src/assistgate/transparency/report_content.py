@@ -70,7 +70,7 @@ def sections(data: ReportData) -> list[Section]:
                 else ""
             ),
         ),
-        ("", "requests"),
+        ("figure", "requests"),
         (
             ("received", str(f.received)),
             ("officers sent (dispatch decisions)", str(d.dispatched)),
