@@ -75,8 +75,12 @@ def scan(
     encoding: str = "auto",
     progress: Callable[[int, float], None] | None = None,
     summary: Summary | None = None,
+    parallel: bool = True,
 ) -> Iterator[Flagged]:
-    """Yield the flagged calls of every file in turn; fill `summary` as it goes."""
+    """Yield the flagged calls of every file in turn; fill `summary` as it goes.
+
+    `parallel=False` keeps the work in this process (a web server's threads must not fork).
+    """
     rs = rules if rules is not None else default_rules()
     s = summary if summary is not None else Summary()
     started = time.perf_counter()
@@ -98,7 +102,9 @@ def scan(
         for note in blind_spots(plan, result.used, rs.record):
             if note not in s.blind:
                 s.blind.append(note)
-        for c, f in zip(result.candidates, _classified(result.candidates, rs), strict=True):
+        for c, f in zip(
+            result.candidates, _classified(result.candidates, rs, parallel), strict=True
+        ):
             if f.category is Category.NONE:
                 if f.score > 0:
                     s.weak += 1
@@ -116,7 +122,9 @@ PARALLEL_FROM = 20_000
 _worker_rules: RuleSet | None = None
 
 
-def _classified(candidates: Sequence[Candidate], rs: RuleSet) -> Iterator[Finding]:
+def _classified(
+    candidates: Sequence[Candidate], rs: RuleSet, parallel: bool = True
+) -> Iterator[Finding]:
     """Classify the candidates in order; on every core when there are many of them.
 
     Worker processes are forked, so they share the loaded rules; each gets chunks of
@@ -126,7 +134,8 @@ def _classified(candidates: Sequence[Candidate], rs: RuleSet) -> Iterator[Findin
     inputs = [(c.text if c.text_passed else "", c.call_type or None) for c in candidates]
     workers = min(os.cpu_count() or 1, 8)
     if (
-        workers < 2
+        not parallel
+        or workers < 2
         or len(inputs) < PARALLEL_FROM
         or "fork" not in multiprocessing.get_all_start_methods()
     ):

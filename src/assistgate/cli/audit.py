@@ -564,15 +564,13 @@ def _period(
     zone: ZoneInfo,
 ) -> tuple[dt.datetime, dt.datetime] | None:
     """Return the period the scan covered: the options, else its first and last flagged call."""
-    times = [c.time for c in calls if c.time is not None]
+    from assistgate.audit.reconcile import scan_period
+
     start = since.replace(tzinfo=zone).astimezone(dt.UTC) if since else None
     end = until.replace(tzinfo=zone).astimezone(dt.UTC) if until else None
     if until is not None and until.hour == until.minute == 0:
         end = (until + dt.timedelta(days=1)).replace(tzinfo=zone).astimezone(dt.UTC)
-    start = start or (min(times) if times else None)
-    end = end or (max(times) if times else None)
-    if start is None or end is None:
-        return None
-    if end < start:
+    try:
+        return scan_period(calls, start, end)
+    except ValueError:
         _fail("--until is before --since")
-    return start, end
