@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from assistgate.audit.hits import Hit, quoted
+from assistgate.audit.matching import could_decide, spans
 from assistgate.audit.rules import (
     DECIDING,
     Category,
@@ -37,9 +38,7 @@ from assistgate.audit.rules import (
     Record,
     Rule,
     RuleSet,
-    could_decide,
     default_rules,
-    spans,
 )
 from assistgate.audit.signals import decide_signals
 from assistgate.audit.tokens import Words, tokenize
