@@ -109,7 +109,7 @@ def analyse(
         for rule in rs.rules:
             if rule.kind not in deciding:
                 hits += _hits(rule, words, ctype)
-    order = {rule.id: i for i, rule in enumerate(rs.rules)}
+    order = rs.order
     hits.sort(key=lambda h: order[h.rule.id])
     masked = tuple(_mask(hits))
     if rs.record is Record.DISPATCH:

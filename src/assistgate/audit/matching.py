@@ -19,8 +19,11 @@ def spans(rule: Rule, words: Words) -> list[tuple[int, int]]:
     be empty there; trying only those places (skipping any inside the previous match) gives
     the same non-overlapping, leftmost matches.
     """
-    found = []
+    found: list[tuple[int, int]] = []
     joined, offsets, match = words.joined, words.offsets, rule.regex.match
+    # Every match holds one of the rule's anchors: without any, there is nothing to try.
+    if rule.anchors and not any(a in joined for a in rule.anchors):
+        return found
     for start, end in words.clauses() if rule.within_clause else ((0, len(joined)),):
         after = start
         for i in range(bisect_left(offsets, start), len(offsets)):

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from assistgate.audit.anchors import anchors
 from assistgate.audit.errors import RulesError
 from assistgate.audit.matching import spans
 from assistgate.audit.rules import (
@@ -221,6 +222,7 @@ def _rule(raw: Any, src: str, index: int, macros: dict[str, str], record: Record
         why=" ".join(why.split()),
         patterns=patterns,
         regex=regex,
+        anchors=anchors(regex),
         examples=tuple(f.words("examples", "examples")) if "examples" in raw else (),
         counter_examples=(
             tuple(f.words("counter_examples", "counter_examples"))

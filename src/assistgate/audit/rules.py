@@ -112,6 +112,8 @@ class Rule:
     within_clause: bool = False
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
+    # Strings one of which every match contains (see `anchors`); () when none is known.
+    anchors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,11 @@ class RuleSet:
         """One regex that matches wherever any rule able to decide alone might match the text."""
         deciding = self.of_kind(*(k for k in DECIDING[self.record] if k is not Kind.CALL_TYPE))
         return re.compile("|".join(f"(?:{r.regex.pattern})" for r in deciding))
+
+    @cached_property
+    def order(self) -> dict[str, int]:
+        """Return each rule's place in the file (hits are kept in file order)."""
+        return {rule.id: i for i, rule in enumerate(self.rules)}
 
     def _by_kinds(self, kinds: tuple[Kind, ...]) -> tuple[Rule, ...]:
         cached = self._kind_cache.get(kinds)

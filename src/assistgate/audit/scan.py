@@ -125,29 +125,35 @@ _worker_rules: RuleSet | None = None
 def _classified(
     candidates: Sequence[Candidate], rs: RuleSet, parallel: bool = True
 ) -> Iterator[Finding]:
-    """Classify the candidates in order; on every core when there are many of them.
+    """Classify the candidates in order; each distinct input once; on every core if many.
 
-    Worker processes are forked, so they share the loaded rules; each gets chunks of
-    candidates and `imap` hands the findings back in input order: the same findings, sooner.
+    The finding depends only on the text and the call type, so an input seen before is not
+    classified again: candidates that passed on their call type alone (the text is not read)
+    are a few call types repeated, and exports repeat remarks word for word. Worker processes
+    are forked, so they share the loaded rules; each gets chunks of distinct inputs and `imap`
+    hands the findings back in input order: the same findings, sooner.
     """
     global _worker_rules
     inputs = [(c.text if c.text_passed else "", c.call_type or None) for c in candidates]
+    distinct = list(dict.fromkeys(inputs))
     workers = min(os.cpu_count() or 1, 8)
     if (
         not parallel
         or workers < 2
-        or len(inputs) < PARALLEL_FROM
+        or len(distinct) < PARALLEL_FROM
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
-        for text, call_type in inputs:
-            yield classify(text, call_type, rules=rs)
-        return
-    _worker_rules = rs
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_classify_in_worker, inputs, chunksize=1000)
-    finally:
-        _worker_rules = None
+        found = {item: classify(item[0], item[1], rules=rs) for item in distinct}
+    else:
+        _worker_rules = rs
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                findings = pool.imap(_classify_in_worker, distinct, chunksize=500)
+                found = dict(zip(distinct, findings, strict=True))
+        finally:
+            _worker_rules = None
+    for item in inputs:
+        yield found[item]
 
 
 def _classify_in_worker(item: tuple[str, str | None]) -> Finding:
