@@ -27,6 +27,7 @@ by `signals.decide` from their own rules file: see that module.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from assistgate.audit.hits import Hit, quoted
 from assistgate.audit.matching import could_decide, spans
@@ -92,7 +93,7 @@ def analyse(
     """
     rs = rules if rules is not None else default_rules()
     words = tokenize(text or "", rs.speller)
-    ctype = tokenize(call_type, rs.speller) if call_type and call_type.strip() else None
+    ctype = _type_words(call_type, rs.speller) if call_type and call_type.strip() else None
     hits: list[Hit] = []
     # The kinds that can make a call more than `none`; if none of them matches, the rest cannot
     # change the answer, so `classify` stops there (most candidates are frozen water and such).
@@ -125,6 +126,10 @@ def analyse(
         rules=tuple(r.id for r in rs.rules if r.id in fired),
     )
     return Analysis(finding, reason, masked, rs, words, ctype)
+
+
+# Call types are a short code list: each is read into words once per process.
+_type_words = lru_cache(maxsize=4096)(tokenize)
 
 
 def _hits(rule: Rule, words: Words, ctype: Words | None) -> list[Hit]:
