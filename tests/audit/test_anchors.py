@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -42,20 +41,22 @@ def _texts(record: Record) -> list[str]:
 
 
 @pytest.mark.parametrize("record", list(Record))
-def test_anchors_never_change_where_a_shipped_rule_matches(record: Record) -> None:
+def test_a_shipped_rule_never_matches_a_text_where_none_of_its_anchors_is(record: Record) -> None:
     rs = default_rules(record)
     anchored = [r for r in rs.rules if r.anchors]
     assert len(anchored) >= len(rs.rules) // 2, "most rules should have anchors"
-    everywhere = {r.id: replace(r, anchors=()) for r in anchored}
     texts = _texts(record)
     assert len(texts) > 300
     skipped = 0
     for text in texts:
         words = tokenize(text, rs.speller)
+        present = rs.anchor_index.present(words.joined)
         for rule in anchored:
-            found = spans(rule, words)
-            assert found == spans(everywhere[rule.id], words), (rule.id, text)
-            skipped += not any(a in words.joined for a in rule.anchors)
+            # The index says a rule is present exactly when one of its anchors is in the words.
+            assert (rule.id in present) == any(a in words.joined for a in rule.anchors)
+            if rule.id not in present:
+                assert spans(rule, words) == [], (rule.id, text)
+                skipped += 1
     # The point of anchors: most rules are never tried on most texts.
     assert skipped > len(texts) * len(anchored) // 2
 

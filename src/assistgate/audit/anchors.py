@@ -7,14 +7,20 @@ which every match contains (a literal run the pattern must match, or one from ea
 required alternation). Where none of them is in the record's words, the rule cannot match and
 is not tried. The derivation is conservative: wherever a part of the pattern is not understood,
 no anchor is given and the rule is always tried, so the matches found never change.
+
+All the anchors of a rule set go into one Aho-Corasick automaton (`AnchorIndex`), which finds
+every anchor present in a record in one pass in C, overlapping ones included.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from re import _constants as sre  # the parser's opcodes (sre_parse is deprecated)
 from re import _parser
 from typing import Any
+
+import ahocorasick  # type: ignore[import-not-found]  # a C extension without stubs
 
 # Below this length an anchor is in nearly every record: not worth testing.
 MIN_LENGTH = 3
@@ -78,3 +84,29 @@ def _element(op: Any, av: Any) -> frozenset[str] | None:
     if op is sre.ATOMIC_GROUP:
         return _sequence(list(av))
     return None
+
+
+class AnchorIndex:
+    """Every anchor of a rule set in one automaton: which rules may match a text, in one pass."""
+
+    def __init__(self, anchored: Mapping[str, tuple[str, ...]]) -> None:
+        """Index `anchored`, a map of rule ids to their anchors (rules without any are left out)."""
+        owners: dict[str, set[str]] = {}
+        for rule_id, strings in anchored.items():
+            for a in strings:
+                owners.setdefault(a, set()).add(rule_id)
+        self._automaton: Any = None
+        if owners:
+            self._automaton = ahocorasick.Automaton()
+            for a, ids in owners.items():
+                self._automaton.add_word(a, frozenset(ids))
+            self._automaton.make_automaton()
+
+    def present(self, text: str) -> frozenset[str]:
+        """Return the ids of the indexed rules one of whose anchors occurs in `text`."""
+        if self._automaton is None or not text:
+            return frozenset()
+        found: set[str] = set()
+        for _, ids in self._automaton.iter(text):
+            found |= ids
+        return frozenset(found)

@@ -95,6 +95,12 @@ def analyse(
     words = tokenize(text or "", rs.speller)
     ctype = _type_words(call_type, rs.speller) if call_type and call_type.strip() else None
     hits: list[Hit] = []
+    # The rules one of whose anchors is in the words: the other anchored rules cannot match.
+    index = rs.anchor_index
+    present = {
+        TEXT: index.present(words.joined),
+        CALL_TYPE: index.present(ctype.joined) if ctype is not None else frozenset(),
+    }
     # The kinds that can make a call more than `none`; if none of them matches, the rest cannot
     # change the answer, so `classify` stops there (most candidates are frozen water and such).
     deciding = DECIDING[rs.record]
@@ -102,14 +108,14 @@ def analyse(
     gate_open = complete or could_decide(rs, words)
     for rule in rs.of_kind(*deciding):
         if gate_open or rule.kind is Kind.CALL_TYPE:
-            hits += _hits(rule, words, ctype)
+            hits += _hits(rule, words, ctype, present)
     if not complete and not hits:
         nothing = "no immigration agency or subject is named"
         return Analysis(NOTHING, nothing, (), rs, words, ctype)
     if complete or any(h.field == TEXT for h in hits):
         for rule in rs.rules:
             if rule.kind not in deciding:
-                hits += _hits(rule, words, ctype)
+                hits += _hits(rule, words, ctype, present)
     order = rs.order
     hits.sort(key=lambda h: order[h.rule.id])
     masked = tuple(_mask(hits))
@@ -132,11 +138,15 @@ def analyse(
 _type_words = lru_cache(maxsize=4096)(tokenize)
 
 
-def _hits(rule: Rule, words: Words, ctype: Words | None) -> list[Hit]:
+def _hits(
+    rule: Rule, words: Words, ctype: Words | None, present: dict[str, frozenset[str]]
+) -> list[Hit]:
     field = CALL_TYPE if rule.kind is Kind.CALL_TYPE else TEXT
     target = ctype if field == CALL_TYPE else words
     if target is None or not target.tokens:
         return []
+    if rule.anchors and rule.id not in present[field]:
+        return []  # every match holds an anchor, and none is there
     return [Hit(rule, field, f, last, target.quote(f, last)) for f, last in spans(rule, target)]
 
 

@@ -21,9 +21,6 @@ def spans(rule: Rule, words: Words) -> list[tuple[int, int]]:
     """
     found: list[tuple[int, int]] = []
     joined, offsets, match = words.joined, words.offsets, rule.regex.match
-    # Every match holds one of the rule's anchors: without any, there is nothing to try.
-    if rule.anchors and not any(a in joined for a in rule.anchors):
-        return found
     for start, end in words.clauses() if rule.within_clause else ((0, len(joined)),):
         after = start
         for i in range(bisect_left(offsets, start), len(offsets)):

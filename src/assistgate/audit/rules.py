@@ -23,6 +23,7 @@ from enum import StrEnum
 from functools import cache, cached_property
 from pathlib import Path
 
+from assistgate.audit.anchors import AnchorIndex
 from assistgate.audit.tokens import Speller
 
 RULES_DIR = Path(__file__).with_name("rules")
@@ -155,6 +156,11 @@ class RuleSet:
         """One regex that matches wherever any rule able to decide alone might match the text."""
         deciding = self.of_kind(*(k for k in DECIDING[self.record] if k is not Kind.CALL_TYPE))
         return re.compile("|".join(f"(?:{r.regex.pattern})" for r in deciding))
+
+    @cached_property
+    def anchor_index(self) -> AnchorIndex:
+        """Return the automaton that tells which anchored rules may match a text."""
+        return AnchorIndex({r.id: r.anchors for r in self.rules if r.anchors})
 
     @cached_property
     def order(self) -> dict[str, int]:
