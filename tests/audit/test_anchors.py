@@ -73,6 +73,7 @@ def test_no_anchor_is_given_where_a_match_need_not_hold_one() -> None:
     assert anchors(re.compile(r"(?:REQ )?\w+")) == ()  # optional, then any word
     assert anchors(re.compile(r"REQUEST|\d+ U")) == ()  # one branch holds no literal of 3
     assert anchors(re.compile(r"(?i)request")) == ()  # case-folded: a literal test would miss
+    assert anchors(re.compile(r"(?i:request) UNITS")) == (" UNITS",)
     assert anchors(re.compile(r"ICE|ERO|BP")) == ()  # a string too short to be worth a test
 
 

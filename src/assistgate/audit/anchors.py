@@ -69,7 +69,10 @@ def _sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
 def _element(op: Any, av: Any) -> frozenset[str] | None:
     """Return the required set of one element of a sequence, or None if it has none."""
     if op is sre.SUBPATTERN:
-        return _sequence(list(av[-1]))
+        _, add_flags, _, inner = av
+        if add_flags & re.IGNORECASE:
+            return None  # "(?i:...)": its literals match in either case
+        return _sequence(list(inner))
     if op is sre.BRANCH:
         union: set[str] = set()
         for alternative in av[1]:
