@@ -9,7 +9,7 @@ import gzip
 import hashlib
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +269,21 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(
     page = upload(auditor, None, name="calls.csv", content=b"incident_number,remarks\n" * 200)
     assert page.status_code == 413
     assert "larger than the limit" in page.text
+    assert events(web_app, "audit:export_uploaded") == []
+
+
+def test_an_upload_that_does_not_declare_its_length_is_refused(
+    auditor: TestClient, web_app: App, tmp_path: Path
+) -> None:
+    body = write_export(tmp_path, "csv").read_bytes()
+
+    def chunks() -> Iterator[bytes]:  # sent chunked: no Content-Length
+        yield body
+
+    page = auditor.post("/audit/reconcile", content=chunks(),
+                        headers={"content-type": "multipart/form-data; boundary=x"})  # fmt: skip
+    assert page.status_code == 411
+    assert "must declare its length" in page.text
     assert events(web_app, "audit:export_uploaded") == []
 
 
