@@ -39,11 +39,11 @@ def watcher(cli: Cli, folder: Path, log: Path) -> Iterator[subprocess.Popen[byte
         child.wait(timeout=10)
 
 
-def wait_for(check: Callable[[], bool], seconds: float = 30) -> None:
+def wait_for(check: Callable[[], bool], seconds: float = 30, poll: float = 0.05) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+        time.sleep(poll)
 
 
 def sidecar(folder: Path, name: str, call_id: str, ref: str) -> None:
@@ -92,7 +92,7 @@ def test_a_watcher_killed_in_the_middle_of_a_batch_takes_every_file_exactly_once
     staffed.ok("request", "claim", ref, "--as", "lt.okafor")
     folder, log = tmp_path / "export", tmp_path / "watch.log"
     folder.mkdir()
-    count = 8
+    count = 12
     for n in range(count):
         speak(folder / f"NX-{n}.wav", f"Recorded call number {n} for the command line.")
         sidecar(folder, f"NX-{n}.wav", f"NX-{n}", ref)
@@ -104,7 +104,8 @@ def test_a_watcher_killed_in_the_middle_of_a_batch_takes_every_file_exactly_once
         return len(list(ingested.glob("NX-*.wav"))) if ingested.exists() else 0
 
     with watcher(staffed, folder, log) as child:
-        wait_for(lambda: taken() >= 2)
+        # Poll often: on a busy machine a slow poll can miss the whole batch going through.
+        wait_for(lambda: taken() >= 1, poll=0.002)
         child.send_signal(signal.SIGKILL)  # in the middle of the batch
     assert taken() < count, "the watcher finished before it was stopped; the test proves nothing"
     with watcher(staffed, folder, log):
