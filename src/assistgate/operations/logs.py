@@ -73,3 +73,5 @@ def configure_logging(level: str = "info") -> None:
         logger.propagate = True
     # uvicorn's access log repeats the path with its query string: ours has the template.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every URL it calls (the webhook sender's); the outbox logs failures itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
