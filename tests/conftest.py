@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -76,3 +77,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     # Asked for only here, so that the SQLite half runs even where PostgreSQL is missing.
     server_url: str = request.getfixturevalue("postgres_url")
     yield from _fresh_postgres_database(server_url)
+
+
+# One Chromium for the whole run: Playwright's synchronous API runs its own event loop on the
+# main thread, so a second instance (or asyncio.run in a test) cannot start beside it.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic",
+                  "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, launched by Playwright (never its own download)."""
+    executable = os.environ.get("ASSISTGATE_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()

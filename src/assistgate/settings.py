@@ -125,6 +125,13 @@ REFERENCE: tuple[Variable, ...] = (
         "a whole number of days, 1 or more",
     ),
     Variable(
+        "ASSISTGATE_RECORDING_RETENTION_BY_PROFILE",
+        "A longer (or shorter) retention for the recordings of requests under one instrument, "
+        "such as a state law that sets its own period.",
+        "none (ASSISTGATE_RECORDING_RETENTION_DAYS for all)",
+        "comma-separated PROFILE=DAYS, each profile one of ASSISTGATE_PROFILES",
+    ),
+    Variable(
         "ASSISTGATE_LOG_LEVEL",
         "The lowest level written to the JSON log on standard "
         "error (see docs/OPERATIONS.md for its fields).",
@@ -204,6 +211,21 @@ def _whole(env: dict[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _days_by_profile(
+    env: dict[str, str], name: str, profiles: tuple[str, ...]
+) -> tuple[tuple[str, int], ...]:
+    """Read `profile=days,profile=days`; each profile must be one the deployment follows."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in env.get(name, "").split(","))):
+        profile, _, days = item.partition("=")
+        profile = profile.strip()
+        if profile not in profiles:
+            raise SettingsError(f"{name}: {profile!r} is not one of this deployment's profiles "
+                                f"({', '.join(profiles)})")  # fmt: skip
+        pairs.append((profile, _whole({name: days}, name, 1)))
+    return tuple(pairs)
+
+
 def _url(env: dict[str, str], name: str) -> str:
     raw = env.get(name, "").strip()
     if raw and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", raw):
@@ -250,6 +272,9 @@ class Settings:
     # How long recorded calls are kept before `recordings purge` may delete their audio
     # (ASSISTGATE_RECORDING_RETENTION_DAYS; default seven years). Legal holds override it.
     recording_retention_days: int = 2557
+    # A longer (or shorter) period for the requests of one instrument, e.g. a state law that
+    # sets its own (ASSISTGATE_RECORDING_RETENTION_BY_PROFILE="oregon-sanctuary-law=3653").
+    recording_retention_by_profile: tuple[tuple[str, int], ...] = ()
     # The lowest level written to the JSON log on standard error (ASSISTGATE_LOG_LEVEL).
     log_level: str = "info"
     # The settings file the values came from, if any (ASSISTGATE_CONFIG).
@@ -301,10 +326,11 @@ class Settings:
             raise SettingsError(
                 f"ASSISTGATE_LEDGER_ORIGIN: expected letters, digits and . _ / -; got {origin!r}"
             )
+        profiles = _ids(env, "ASSISTGATE_PROFILES", cls.profiles)
         return cls(
             environment=environment,
             default_profiles=_ids(env, "ASSISTGATE_DEFAULT_PROFILES", cls.default_profiles),
-            profiles=_ids(env, "ASSISTGATE_PROFILES", cls.profiles),
+            profiles=profiles,
             timezone=timezone,
             data_dir=data_dir,
             database_url=database_url,
@@ -321,8 +347,23 @@ class Settings:
             recording_retention_days=_whole(
                 env, "ASSISTGATE_RECORDING_RETENTION_DAYS", cls.recording_retention_days
             ),
+            recording_retention_by_profile=_days_by_profile(
+                env, "ASSISTGATE_RECORDING_RETENTION_BY_PROFILE", profiles
+            ),
             log_level=_choice(env, "ASSISTGATE_LOG_LEVEL", cls.log_level, LOG_LEVELS),
         )
+
+    @property
+    def recording_retention(self) -> dt.timedelta:
+        """Return how long recordings are kept: the longest period of the profiles followed.
+
+        A recording is evidence under every instrument the deployment follows, so it is kept
+        as long as the most demanding one asks; a profile with no period of its own has the
+        default one.
+        """
+        own = dict(self.recording_retention_by_profile)
+        days = [own.get(profile, self.recording_retention_days) for profile in self.profiles]
+        return dt.timedelta(days=max(days, default=self.recording_retention_days))
 
     @property
     def zone(self) -> ZoneInfo:

@@ -7,6 +7,9 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
+from assistgate.settings import Settings, SettingsError
 from tests.cli.conftest import Cli
 
 CALL = {"recorder_call_id": "NX-77812", "call_started_at": "2018-03-06T09:47:00-05:00",
@@ -164,3 +167,34 @@ def test_a_bare_hash_is_not_a_recording(staffed: Cli, audio: dict[str, Path]) ->
     staffed.ok("request", "recording", other, "--as", "lt.okafor", "--sha256", sha)
     assert sha_of(staffed, other) == sha
     assert staffed.sql("SELECT count(*) FROM recordings")[0][0] == 1
+
+
+def test_a_profile_with_a_longer_retention_keeps_every_recording_that_long(
+    staffed: Cli, audio: dict[str, Path]
+) -> None:
+    staffed.env["ASSISTGATE_RECORDING_RETENTION_DAYS"] = "30"
+    staffed.env["ASSISTGATE_RECORDING_RETENTION_BY_PROFILE"] = "louisville-ordinance-2017=3653"
+    ref = held(staffed)
+    staffed.ok("recordings", "ingest", str(audio["wav"]), "--as", "lt.okafor", "--ref", ref)
+    assert "would delete the audio of 0 recordings" in staffed.ok(
+        "recordings", "purge", "--as", "admin.kim", "--dry-run")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("oregon-sanctuary-law=10", "is not one of this deployment's profiles"),
+        ("louisville-lmpd-2017=ten", "expected a whole number of days"),
+    ],
+)
+def test_retention_settings_name_what_is_wrong(value: str, says: str) -> None:
+    name = "ASSISTGATE_RECORDING_RETENTION_BY_PROFILE"
+    with pytest.raises(SettingsError, match=f"{name}: .*{says}"):
+        Settings.from_env({name: value})
+
+
+def test_the_longest_retention_of_the_profiles_followed_applies() -> None:
+    both = "louisville-lmpd-2017=3000, louisville-ordinance-2017=4000"
+    assert Settings.from_env({"ASSISTGATE_RECORDING_RETENTION_BY_PROFILE": both}
+                             ).recording_retention.days == 4000  # fmt: skip
+    assert Settings.from_env({}).recording_retention.days == 2557

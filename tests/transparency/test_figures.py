@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from assistgate.app import App
+from assistgate.requests import service
 from assistgate.transparency.cfs import CfsTotals, store_totals
 from assistgate.transparency.figures import compute_figures, percent_text, share_text
 from assistgate.transparency.periods import parse_period
-from tests.transparency.conftest import ZONE
+from assistgate.transparency.public_log import load_public_log
+from tests.factories import WARRANT_FACTS, new_request
+from tests.transparency.conftest import ZONE, local, minutes, step
 
 
 def figures(app: App, period: str, trend: str | None = None) -> dict[str, Any]:
@@ -54,6 +57,7 @@ def test_decisions_grounds_and_prohibited_actions_follow_the_policy_answers(
         "prohibited_asked": {"knock_and_talk": 1, "traffic_stop": 1},
         "requests_asking_prohibited": 2,
     }
+    assert d["dispatched"] + d["declined"] + d["cancelled"] + d["pending"] == 5
 
 
 def test_times_are_medians_and_nearest_rank_90th_percentiles_in_minutes(
@@ -138,3 +142,17 @@ def test_the_2017_finding_reads_as_it_was_reported() -> None:
     assert share_text(23, 275_000) == "23 of 275,000 calls (0.0084%)"
     assert percent_text(50.0) == "50.0%"
     assert percent_text(0.0) == "0%"
+
+
+def test_a_request_withdrawn_after_its_decision_counts_under_its_decision(app: App) -> None:
+    at = local(2018, 2, 14, 11, 0)
+    ref = new_request(app, received_at=at).ref
+    step(app, service.claim, "lt.okafor", minutes(at, 1), ref=ref)
+    step(app, service.decide, "lt.okafor", minutes(at, 5), ref=ref, facts=WARRANT_FACTS,
+         approve=["serve_criminal_warrant"])  # fmt: skip
+    step(app, service.cancel, "cad", minutes(at, 9), ref=ref, reason="Subject not there.")
+    d = figures(app, "2018-02")["decisions"]
+    assert (d["dispatched"], d["cancelled"], d["pending"]) == (1, 0, 0)
+    with app.sessions() as session:
+        (row,) = load_public_log(session, ZONE)
+    assert (row.decision, row.outcome, row.commander_attended) == ("dispatch", "cancelled", None)

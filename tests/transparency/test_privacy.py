@@ -22,6 +22,7 @@ from sqlalchemy import select
 from assistgate.app import App
 from assistgate.auth.models import User
 from assistgate.requests.models import Decision, Request
+from assistgate.transparency.downloads import downloads
 from assistgate.transparency.figures import compute_figures
 from assistgate.transparency.periods import parse_period
 from assistgate.transparency.public_log import (
@@ -138,8 +139,10 @@ def public_outputs(app: App, tmp: Path) -> dict[str, str]:
             "log.parquet": log_parquet(rows),
         }
         for label in ("2017", "2018", "2019", "2018-Q3", WHOLE):
-            figures = compute_figures(session, parse_period(label, zone))
-            out[f"figures-{label}.json"] = json.dumps(figures.to_json()).encode()
+            period = parse_period(label, zone)
+            figures = compute_figures(session, period)
+            files = downloads(figures, load_public_log(session, zone, period))
+            out |= {f"downloads-{label}/{name}": content for name, content in files.items()}
         for fmt in FORMATS:
             data = gather(
                 session,

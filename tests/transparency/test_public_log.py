@@ -11,6 +11,8 @@ from typing import Any
 import duckdb
 
 from assistgate.app import App
+from assistgate.transparency.downloads import downloads
+from assistgate.transparency.figures import compute_figures
 from assistgate.transparency.periods import parse_period
 from assistgate.transparency.public_log import (
     COLUMNS,
@@ -110,3 +112,28 @@ def test_the_data_dictionary_describes_every_column_and_nothing_else() -> None:
     docs = Path(__file__).parents[2] / "docs" / "PUBLIC_DATA.md"
     text = docs.read_text(encoding="utf-8")
     assert all(f"`{name}`" in text for name in COLUMNS)
+
+
+def test_the_downloads_carry_the_figures_in_three_formats_that_agree(
+    app: App, march: dict[str, str], tmp_path: Path
+) -> None:
+    with app.sessions() as session:
+        span = parse_period("2018-03", ZONE)
+        files = downloads(compute_figures(session, span), load_public_log(session, ZONE, span))
+        again = downloads(compute_figures(session, span), load_public_log(session, ZONE, span))
+    assert files == again
+    assert sorted(files) == [
+        "data-dictionary.json", "figures.csv", "figures.json", "figures.parquet",
+        "log.csv", "log.json", "log.parquet",
+    ]  # fmt: skip
+    table = list(csv.reader(io.StringIO(files["figures.csv"].decode())))
+    assert table[0] == ["section", "item", "value"]
+    assert ["decisions", "dispatched", "2"] in table
+    assert ["compliance", "commander_on_scene.percent", "50.0"] in table
+    assert ["monthly", "2018-03.received", "5"] in table
+    assert json.loads(files["figures.json"])["received"] == 5
+    (tmp_path / "f.parquet").write_bytes(files["figures.parquet"])
+    con = duckdb.connect()
+    read = con.execute(f"SELECT * FROM read_parquet('{tmp_path / 'f.parquet'}')").fetchall()
+    con.close()
+    assert [list(r) for r in read] == table[1:]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import func, select
@@ -14,6 +16,14 @@ from assistgate.requests.models import Request
 from assistgate.web.admission import Admission
 from tests.factories import make_app
 from tests.integrations.helpers import NEW_REQUEST, bearer, make_token, serving_api
+
+T = TypeVar("T")
+
+
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` on an event loop of its own thread (the browser's owns this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_a_burst_of_intakes_is_answered_in_full_with_nothing_lost(
@@ -35,7 +45,7 @@ def test_a_burst_of_intakes_is_answered_in_full_with_nothing_lost(
             return [a.status_code for a in answers]
 
         with serving_api(app) as base:
-            codes = asyncio.run(send_all(base))
+            codes = run_apart(send_all(base))
         assert codes == [201] * burst
         with app.sessions() as session:
             assert session.scalar(select(func.count()).select_from(Request)) == burst
@@ -75,7 +85,7 @@ def test_a_request_that_cannot_start_in_time_is_told_to_retry() -> None:
         release.set()
         return [await holder, late, stream]
 
-    (first, _, _), (status, headers, body), (stream, _, _) = asyncio.run(scenario())
+    (first, _, _), (status, headers, body), (stream, _, _) = run_apart(scenario())
     assert (first, status, stream) == (200, 503, 200)
     assert headers["retry-after"] == "1"
     assert "nothing was written" in json.loads(body)["detail"]

@@ -221,6 +221,10 @@ TABLE: dict[tuple[str, str], Rule] = {
                                                    why="for offline verification"),
     ("GET", "/audit/ledger/public-key.pem"): page("auditor", "commander",
                                                   why="for offline verification"),
+    ("GET", "/audit/reconcile"): page("auditor", why="reconciling a dispatch export with the "
+                                      "register reads both in bulk: the inspector's function"),
+    ("POST", "/audit/reconcile"): page("auditor", why="the upload and the run are recorded; "
+                                       "auditors only, like the bulk export"),
     # --- Dispatch systems' API (api.py) -----------------------------------------------------
     ("POST", "/api/v1/requests"): api("requests:write", "a CAD registers a held request"),
     ("POST", "/api/v1/eido"): api("requests:write", "a CAD registers a held request (EIDO)"),

@@ -27,8 +27,10 @@ by `signals.decide` from their own rules file: see that module.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from assistgate.audit.hits import Hit, quoted
+from assistgate.audit.matching import could_decide, spans
 from assistgate.audit.rules import (
     DECIDING,
     Category,
@@ -37,9 +39,7 @@ from assistgate.audit.rules import (
     Record,
     Rule,
     RuleSet,
-    could_decide,
     default_rules,
-    spans,
 )
 from assistgate.audit.signals import decide_signals
 from assistgate.audit.tokens import Words, tokenize
@@ -93,8 +93,14 @@ def analyse(
     """
     rs = rules if rules is not None else default_rules()
     words = tokenize(text or "", rs.speller)
-    ctype = tokenize(call_type, rs.speller) if call_type and call_type.strip() else None
+    ctype = _type_words(call_type, rs.speller) if call_type and call_type.strip() else None
     hits: list[Hit] = []
+    # The rules one of whose anchors is in the words: the other anchored rules cannot match.
+    index = rs.anchor_index
+    present = {
+        TEXT: index.present(words.joined),
+        CALL_TYPE: index.present(ctype.joined) if ctype is not None else frozenset(),
+    }
     # The kinds that can make a call more than `none`; if none of them matches, the rest cannot
     # change the answer, so `classify` stops there (most candidates are frozen water and such).
     deciding = DECIDING[rs.record]
@@ -102,15 +108,15 @@ def analyse(
     gate_open = complete or could_decide(rs, words)
     for rule in rs.of_kind(*deciding):
         if gate_open or rule.kind is Kind.CALL_TYPE:
-            hits += _hits(rule, words, ctype)
+            hits += _hits(rule, words, ctype, present)
     if not complete and not hits:
         nothing = "no immigration agency or subject is named"
         return Analysis(NOTHING, nothing, (), rs, words, ctype)
     if complete or any(h.field == TEXT for h in hits):
         for rule in rs.rules:
             if rule.kind not in deciding:
-                hits += _hits(rule, words, ctype)
-    order = {rule.id: i for i, rule in enumerate(rs.rules)}
+                hits += _hits(rule, words, ctype, present)
+    order = rs.order
     hits.sort(key=lambda h: order[h.rule.id])
     masked = tuple(_mask(hits))
     if rs.record is Record.DISPATCH:
@@ -128,11 +134,19 @@ def analyse(
     return Analysis(finding, reason, masked, rs, words, ctype)
 
 
-def _hits(rule: Rule, words: Words, ctype: Words | None) -> list[Hit]:
+# Call types are a short code list: each is read into words once per process.
+_type_words = lru_cache(maxsize=4096)(tokenize)
+
+
+def _hits(
+    rule: Rule, words: Words, ctype: Words | None, present: dict[str, frozenset[str]]
+) -> list[Hit]:
     field = CALL_TYPE if rule.kind is Kind.CALL_TYPE else TEXT
     target = ctype if field == CALL_TYPE else words
     if target is None or not target.tokens:
         return []
+    if rule.anchors and rule.id not in present[field]:
+        return []  # every match holds an anchor, and none is there
     return [Hit(rule, field, f, last, target.quote(f, last)) for f, last in spans(rule, target)]
 
 

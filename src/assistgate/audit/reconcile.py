@@ -132,6 +132,26 @@ def _read_time(value: str) -> dt.datetime | None:
     return None
 
 
+def scan_period(
+    calls: Sequence[FlaggedCall],
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """Return the period a scan covered: `since`/`until` if given, else its first/last call.
+
+    Preconditions: `since` and `until` are timezone-aware. A `ValueError` if `until` is
+    before `since`; None if neither is given and no flagged call has a time.
+    """
+    times = [c.time for c in calls if c.time is not None]
+    start = since or (min(times) if times else None)
+    end = until or (max(times) if times else None)
+    if start is None or end is None:
+        return None
+    if end < start:
+        raise ValueError("the end of the period is before its start")
+    return start, end
+
+
 def reconcile(
     calls: Sequence[FlaggedCall],
     requests: Sequence[RegisterEntry],

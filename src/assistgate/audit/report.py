@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from assistgate.audit.reconcile import (
     parse_call_time,
 )
 from assistgate.audit.rules import Category
+from assistgate.audit.scan import Flagged
 
 REPORT_COLUMNS = (
     "finding",
@@ -62,21 +63,32 @@ def read_flagged_calls(path: Path, zone: ZoneInfo) -> list[FlaggedCall]:
 def _calls(reader: csv.DictReader[str], path: Path, zone: ZoneInfo) -> Iterator[FlaggedCall]:
     for row in reader:
         try:
-            category = Category(row["category"])
+            yield call_from_row(row, zone)
         except ValueError:
             raise ReadError(
                 str(path), f"unknown category {row['category']!r}", reader.line_num
             ) from None
-        raw = row["time"] or ""
-        yield FlaggedCall(
-            id=row["id"] or "",
-            time=parse_call_time(raw, zone),
-            category=category,
-            location=row.get("location") or "",
-            score=row.get("score") or "",
-            evidence=row.get("evidence") or "",
-            raw_time=raw,
-        )
+
+
+def call_from_row(row: Mapping[str, str | None], zone: ZoneInfo) -> FlaggedCall:
+    """Read one row of a scan's output; a `ValueError` if its category is unknown."""
+    raw = row["time"] or ""
+    return FlaggedCall(
+        id=row["id"] or "",
+        time=parse_call_time(raw, zone),
+        category=Category(row["category"] or ""),
+        location=row.get("location") or "",
+        score=row.get("score") or "",
+        evidence=row.get("evidence") or "",
+        raw_time=raw,
+    )
+
+
+def calls_from_scan(
+    flagged: Iterable[Flagged], columns: tuple[str, ...], zone: ZoneInfo
+) -> list[FlaggedCall]:
+    """Read a scan's flagged calls as `audit reconcile` reads them from FLAGGED.csv."""
+    return [call_from_row(dict(zip(columns, f.as_row(), strict=True)), zone) for f in flagged]
 
 
 def _when(moment: dt.datetime | None, zone: ZoneInfo) -> str:

@@ -75,8 +75,12 @@ def scan(
     encoding: str = "auto",
     progress: Callable[[int, float], None] | None = None,
     summary: Summary | None = None,
+    parallel: bool = True,
 ) -> Iterator[Flagged]:
-    """Yield the flagged calls of every file in turn; fill `summary` as it goes."""
+    """Yield the flagged calls of every file in turn; fill `summary` as it goes.
+
+    `parallel=False` keeps the work in this process (a web server's threads must not fork).
+    """
     rs = rules if rules is not None else default_rules()
     s = summary if summary is not None else Summary()
     started = time.perf_counter()
@@ -98,7 +102,9 @@ def scan(
         for note in blind_spots(plan, result.used, rs.record):
             if note not in s.blind:
                 s.blind.append(note)
-        for c, f in zip(result.candidates, _classified(result.candidates, rs), strict=True):
+        for c, f in zip(
+            result.candidates, _classified(result.candidates, rs, parallel), strict=True
+        ):
             if f.category is Category.NONE:
                 if f.score > 0:
                     s.weak += 1
@@ -116,29 +122,38 @@ PARALLEL_FROM = 20_000
 _worker_rules: RuleSet | None = None
 
 
-def _classified(candidates: Sequence[Candidate], rs: RuleSet) -> Iterator[Finding]:
-    """Classify the candidates in order; on every core when there are many of them.
+def _classified(
+    candidates: Sequence[Candidate], rs: RuleSet, parallel: bool = True
+) -> Iterator[Finding]:
+    """Classify the candidates in order; each distinct input once; on every core if many.
 
-    Worker processes are forked, so they share the loaded rules; each gets chunks of
-    candidates and `imap` hands the findings back in input order: the same findings, sooner.
+    The finding depends only on the text and the call type, so an input seen before is not
+    classified again: candidates that passed on their call type alone (the text is not read)
+    are a few call types repeated, and exports repeat remarks word for word. Worker processes
+    are forked, so they share the loaded rules; each gets chunks of distinct inputs and `imap`
+    hands the findings back in input order: the same findings, sooner.
     """
     global _worker_rules
     inputs = [(c.text if c.text_passed else "", c.call_type or None) for c in candidates]
+    distinct = list(dict.fromkeys(inputs))
     workers = min(os.cpu_count() or 1, 8)
     if (
-        workers < 2
-        or len(inputs) < PARALLEL_FROM
+        not parallel
+        or workers < 2
+        or len(distinct) < PARALLEL_FROM
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
-        for text, call_type in inputs:
-            yield classify(text, call_type, rules=rs)
-        return
-    _worker_rules = rs
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_classify_in_worker, inputs, chunksize=1000)
-    finally:
-        _worker_rules = None
+        found = {item: classify(item[0], item[1], rules=rs) for item in distinct}
+    else:
+        _worker_rules = rs
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                findings = pool.imap(_classify_in_worker, distinct, chunksize=500)
+                found = dict(zip(distinct, findings, strict=True))
+        finally:
+            _worker_rules = None
+    for item in inputs:
+        yield found[item]
 
 
 def _classify_in_worker(item: tuple[str, str | None]) -> Finding:

@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 _TOKEN = re.compile(
     r"(?P<acronym>[A-Za-z](?:\.[A-Za-z])+)\.?(?![A-Za-z0-9])"
@@ -26,8 +27,7 @@ _POSSESSIVE = re.compile(r"['\u2019][Ss]$")
 _BREAK = re.compile(r"[,;.:!?|*\"\n]|\s[-\u2013\u2014]+\s|--")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One word: its normalised form and where it sits in the original text."""
 
     text: str

@@ -47,13 +47,13 @@ from assistgate.ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from assistgate.ledger.models import CheckpointRow, LedgerEntryRow, LedgerHead
+from assistgate.ledger.models import CheckpointRow, LedgerEntryRow
 from assistgate.ledger.proofs import (
     ProofFileError,
     check_consistency_document,
     check_inclusion_document,
 )
-from assistgate.ledger.store import HEAD_ID, LedgerNotInitialised
+from assistgate.ledger.reading import EntryMissing, head_checkpoint, stored_leaves
 from assistgate.ledger.verify import BATCH, verify_database
 
 KEY_HELP = (
@@ -82,40 +82,22 @@ def _public_key(key_path: str | None) -> Ed25519PublicKey:
 
 
 def _head_checkpoint(session: Session) -> SignedCheckpoint:
-    head = session.get(LedgerHead, HEAD_ID)
-    if head is None:
-        raise LedgerNotInitialised("the ledger head row is missing; run 'assistgate db upgrade'")
-    if head.checkpoint is None:
+    signed = head_checkpoint(session)
+    if signed is None:
         fail(
             "the ledger has no signed checkpoint yet (it is empty); "
             "'assistgate ledger checkpoint' signs one",
             EXIT_REFUSED,
         )
-    return SignedCheckpoint.from_json(head.checkpoint)
+    return signed
 
 
 def _leaves(session: Session, size: int) -> list[bytes]:
     """Return the stored leaf hashes of the first `size` entries, or exit 1 if any is missing."""
-    query = (
-        select(LedgerEntryRow.seq, LedgerEntryRow.leaf_hash)
-        .where(LedgerEntryRow.seq < size)
-        .order_by(LedgerEntryRow.seq)
-    )
-    leaves = []
-    for expected, (seq, leaf) in enumerate(session.execute(query)):
-        if seq != expected:
-            fail(
-                f"seq {expected}: the entry is missing from the database; {RUN_VERIFY}",
-                EXIT_REFUSED,
-            )
-        leaves.append(bytes(leaf))
-    if len(leaves) != size:
-        fail(
-            f"seq {len(leaves)}: the signed checkpoint covers {size} entries but only "
-            f"{len(leaves)} are stored; {RUN_VERIFY}",
-            EXIT_REFUSED,
-        )
-    return leaves
+    try:
+        return stored_leaves(session, size)
+    except EntryMissing as exc:
+        fail(f"{exc}; {RUN_VERIFY}", EXIT_REFUSED)
 
 
 def _utc(at: str) -> str:

@@ -37,8 +37,8 @@ from assistgate.ledger.entry import Entry, utc_timestamp
 from assistgate.ledger.errors import EntryError, ProofError
 from assistgate.ledger.hashing import leaf_hash
 from assistgate.ledger.merkle import inclusion_proof, verify_inclusion
-from assistgate.ledger.models import LedgerEntryRow, LedgerHead
-from assistgate.ledger.store import HEAD_ID
+from assistgate.ledger.models import LedgerEntryRow
+from assistgate.ledger.reading import EntryMissing, head_checkpoint, stored_leaves
 from assistgate.recordings.service import Archive, evidence_recordings, subject_of
 from assistgate.requests.errors import NotPermitted, RuleNotMet
 from assistgate.requests.service import get_request
@@ -64,22 +64,17 @@ class Exported:
 
 
 def _head(session: Session) -> SignedCheckpoint:
-    head = session.get(LedgerHead, HEAD_ID)
-    if head is None or head.checkpoint is None:
+    signed = head_checkpoint(session)
+    if signed is None:
         raise EvidenceError("the ledger has no signed checkpoint yet")
-    return SignedCheckpoint.from_json(head.checkpoint)
+    return signed
 
 
 def _leaves(session: Session, size: int) -> list[bytes]:
-    query = select(LedgerEntryRow.seq, LedgerEntryRow.leaf_hash).where(LedgerEntryRow.seq < size)
-    rows = session.execute(query.order_by(LedgerEntryRow.seq))
-    leaves = []
-    for expected, (seq, leaf) in enumerate(rows):
-        if seq != expected:
-            raise EvidenceError(f"ledger entry {expected} is missing; run 'assistgate ledger "
-                                "verify'")  # fmt: skip
-        leaves.append(bytes(leaf))
-    return leaves
+    try:
+        return stored_leaves(session, size)
+    except EntryMissing as exc:
+        raise EvidenceError(f"{exc}; run 'assistgate ledger verify'") from None
 
 
 def _proof_documents(

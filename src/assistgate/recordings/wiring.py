@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from assistgate.app import App
 from assistgate.recordings.service import Archive
 from assistgate.recordings.store import Vault
@@ -14,5 +12,5 @@ def archive_for(app: App, vault: Vault | None = None) -> Archive:
     return Archive(
         deployment=app.deployment,
         vault=vault or Vault.in_data_dir(app.settings.data_dir),
-        retention=dt.timedelta(days=app.settings.recording_retention_days),
+        retention=app.settings.recording_retention,
     )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistgate.audit.errors import ReadError
@@ -109,8 +110,12 @@ def store_totals(session: Session, totals: CfsTotals) -> tuple[list[str], list[s
 
 def stored_totals(session: Session) -> Mapping[str, int]:
     """Return every stored month's total, by month."""
-    rows = session.query(CallsForServiceMonth).order_by(CallsForServiceMonth.month)
-    return {r.month: r.calls for r in rows}
+    rows = session.execute(
+        select(CallsForServiceMonth.month, CallsForServiceMonth.calls).order_by(
+            CallsForServiceMonth.month
+        )
+    )
+    return {month: int(calls) for month, calls in rows}
 
 
 def _read_plain(path: Path, sniffed: Sniffed) -> CfsTotals:

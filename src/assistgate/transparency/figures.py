@@ -17,7 +17,9 @@ the nearest-rank method (the smallest value with at least 90% of values at or be
 The sections:
 - `received`, `by_agency`, `by_action`: requests, and each action asked for (a request asking
   for three actions counts once under each);
-- `decisions`: dispatched, declined, cancelled (withdrawn), pending (not decided yet); the
+- `decisions`: dispatched, declined, cancelled (withdrawn before a decision), pending (not
+  decided yet), which add up to `received` (a request withdrawn after its decision counts
+  under its decision); the
   grounds that held in the decisions; the prohibited actions asked for (actions the policy
   forbade in the answer to that request) and how many requests asked for at least one;
 - `timing`: intake to decision, decision to the commanding officer's arrival;
@@ -282,7 +284,7 @@ def figures_from(
         decisions=Decisions(
             dispatched=len(dispatch),
             declined=sum(1 for r in decided if r.decision == "decline"),
-            cancelled=sum(1 for r in records if r.state == State.CANCELLED),
+            cancelled=sum(1 for r in records if not r.decision and r.state == State.CANCELLED),
             pending=sum(1 for r in records if not r.decision and r.state != State.CANCELLED),
             grounds=_tally(g for r in decided for g in r.grounds),
             prohibited_asked=_tally(a for r in decided for a in r.prohibited_asked),
@@ -344,7 +346,7 @@ def monthly_series(
             received=len(rs),
             dispatched=sum(1 for r in rs if r.decision == "dispatch"),
             declined=sum(1 for r in rs if r.decision == "decline"),
-            cancelled=sum(1 for r in rs if r.state == State.CANCELLED),
+            cancelled=sum(1 for r in rs if not r.decision and r.state == State.CANCELLED),
             asking_prohibited=sum(1 for r in rs if r.prohibited_asked),
             calls_for_service=calls.get(month),
         )

@@ -143,24 +143,34 @@ def log_json(rows: Sequence[PublicRow]) -> bytes:
 
 def log_parquet(rows: Sequence[PublicRow]) -> bytes:
     """Write the rows as a Parquet file (lists as lists of strings, booleans as booleans)."""
-    columns = ", ".join(
-        f"'{n}': '{'VARCHAR[]' if n in LIST_COLUMNS else _SQL_TYPES.get(n, 'VARCHAR')}'"
-        for n in COLUMNS
-    )
-    lines = [json.dumps(r.to_json(), ensure_ascii=False) for r in sorted(rows, key=_by_ref)]
-    with tempfile.TemporaryDirectory(prefix="assistgate-log-") as folder:
-        source, target = Path(folder) / "rows.jsonl", Path(folder) / "log.parquet"
+    types = {n: "VARCHAR[]" if n in LIST_COLUMNS else _SQL_TYPES.get(n, "VARCHAR") for n in COLUMNS}
+    return parquet_bytes([r.to_json() for r in sorted(rows, key=_by_ref)], types)
+
+
+def parquet_bytes(objects: Sequence[dict[str, Any]], types: dict[str, str]) -> bytes:
+    """Write JSON-like rows as Parquet with the given DuckDB column types, in the given order.
+
+    Reproducible: DuckDB on one thread, rows numbered and written in their order, zstd
+    compression, and no write time in the file's metadata.
+    """
+    numbered = [{"_n": i, **o} for i, o in enumerate(objects)] or [{}]
+    columns = ", ".join(f"'{n}': '{t}'" for n, t in {"_n": "BIGINT", **types}.items())
+    with tempfile.TemporaryDirectory(prefix="assistgate-parquet-") as folder:
+        source, target = Path(folder) / "rows.jsonl", Path(folder) / "out.parquet"
         # DuckDB needs one line to read a schema from; with no rows it reads "{}" and keeps none.
-        source.write_text("\n".join(lines or ["{}"]) + "\n", encoding="utf-8")
+        source.write_text(
+            "\n".join(json.dumps(o, ensure_ascii=False) for o in numbered) + "\n",
+            encoding="utf-8",
+        )
         con = duckdb.connect(":memory:")
         try:
             # One thread and an explicit order: the same rows always make the same row groups.
             con.execute("SET threads = 1")
-            select = ", ".join(f'"{n}"' for n in COLUMNS)
+            select = ", ".join('"' + n.replace('"', '""') + '"' for n in types)
             read = f"read_json('{source}', format='newline_delimited', columns={{{columns}}})"
             con.execute(
-                f"COPY (SELECT {select} FROM {read} ORDER BY reference"
-                f"{'' if rows else ' LIMIT 0'}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
+                f"COPY (SELECT {select} FROM {read} ORDER BY _n"
+                f"{'' if objects else ' LIMIT 0'}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
             )
         finally:
             con.close()

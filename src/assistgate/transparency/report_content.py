@@ -70,12 +70,12 @@ def sections(data: ReportData) -> list[Section]:
                 else ""
             ),
         ),
-        ("", "requests"),
+        ("figure", "requests"),
         (
             ("received", str(f.received)),
             ("officers sent (dispatch decisions)", str(d.dispatched)),
             ("declined", str(d.declined)),
-            ("withdrawn by the agency", str(d.cancelled)),
+            ("withdrawn by the agency before a decision", str(d.cancelled)),
             ("not decided yet", str(d.pending)),
             ("asked for at least one prohibited action", str(d.requests_asking_prohibited)),
         ),

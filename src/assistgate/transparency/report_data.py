@@ -110,7 +110,7 @@ def checkpoint_sentence(data: ReportData) -> str:
 
 
 VERIFY_STEPS = (
-    "Export the ledger: assistgate ledger export ledger.jsonl",
-    "Check it with the city's public key and this report's checkpoint: assistgate ledger "
+    "export the ledger: assistgate ledger export ledger.jsonl",
+    "check it with the city's public key and this report's checkpoint: assistgate ledger "
     "verify ledger.jsonl --key ledger-public.pem --trusted ledger-checkpoint.json",
 )

@@ -31,6 +31,15 @@ _GRID = TableStyle(
 )
 
 
+def _widths(rows: list[tuple[str, ...]], total: float) -> list[float]:
+    """Share the page width by the longest text of each column (capped at WRAP characters).
+
+    Given widths spare ReportLab from measuring every cell of a long table to size columns.
+    """
+    longest = [max(4, *(min(len(r[i]), WRAP) for r in rows[:500])) for i in range(len(rows[0]))]
+    return [total * n / sum(longest) for n in longest]
+
+
 def report_pdf(data: ReportData) -> bytes:
     """Render the report as PDF bytes."""
     styles = getSampleStyleSheet()
@@ -61,6 +70,7 @@ def report_pdf(data: ReportData) -> bytes:
             # Paragraph per cell of a long public log costs minutes).
             table = LongTable(
                 [[Paragraph(escape(c), cell) if len(c) > WRAP else c for c in row] for row in rows],
+                colWidths=_widths(rows, doc.width),
                 repeatRows=1,
             )
             table.setStyle(_GRID)

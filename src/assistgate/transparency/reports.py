@@ -21,14 +21,13 @@ key order, and (for PDF) a fixed creation date and document id.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from assistgate.transparency.downloads import figures_csv
 from assistgate.transparency.oversight import chicago_quarterly, illinois_annual, oregon_cjc
 from assistgate.transparency.public_log import data_dictionary_json, log_csv
 from assistgate.transparency.report_data import (
@@ -94,43 +93,16 @@ def report_json(data: ReportData) -> dict[str, Any]:
     }
 
 
-def figures_csv(data: ReportData) -> bytes:
-    """Write the figures as rows of section, item, value (the checkpoint first)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("section", "item", "value"))
+def report_figures_csv(data: ReportData) -> bytes:
+    """Write the figures as rows of section, item, value, the checkpoint first."""
     cp = checkpoint_json(data)
-    writer.writerow(("built_from", "ledger", data.origin))
-    writer.writerow(("built_from", "tree_size", cp["size"] if cp else 0))
-    writer.writerow(("built_from", "root_hash", cp["root_hex"] if cp else ""))
-    writer.writerow(("built_from", "signed_at", cp["at"] if cp else ""))
-    for section, item, value in flatten(data.figures.to_json()):
-        writer.writerow((section, item, value))
-    return out.getvalue().encode("utf-8")
-
-
-def flatten(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """Flatten the figures' JSON to (section, item, value) rows, in document order."""
-    rows: list[tuple[str, str, str]] = []
-
-    def walk(section: str, prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(section, f"{prefix}.{key}" if prefix else str(key), inner)
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            for item in value:
-                label = str(item.get("month", ""))
-                for key, inner in item.items():
-                    if key != "month":
-                        walk(section, f"{prefix}.{label}.{key}", inner)
-        elif isinstance(value, list):
-            rows.append((section, prefix, ";".join(str(v) for v in value)))
-        else:
-            rows.append((section, prefix, "" if value is None else str(value)))
-
-    for section, value in figures.items():
-        walk(section, "", value)
-    return rows
+    source = [
+        ("built_from", "ledger", data.origin),
+        ("built_from", "tree_size", str(cp["size"]) if cp else "0"),
+        ("built_from", "root_hash", cp["root_hex"] if cp else ""),
+        ("built_from", "signed_at", cp["at"] if cp else ""),
+    ]
+    return figures_csv(data.figures, source)
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -143,7 +115,7 @@ def _json(data: ReportData, _: Ed25519PrivateKey | None) -> dict[str, bytes]:
 
 def _csv(data: ReportData, _: Ed25519PrivateKey | None) -> dict[str, bytes]:
     return {
-        f"{data.stem}-figures.csv": figures_csv(data),
+        f"{data.stem}-figures.csv": report_figures_csv(data),
         f"{data.stem}-log.csv": log_csv(data.rows),
         "data-dictionary.json": data_dictionary_json(),
     }
