@@ -14,6 +14,8 @@ ASSISTGATE_CHROMIUM=$(bash scripts/chromium.sh)
 export ASSISTGATE_CHROMIUM
 echo "== audio tools (recordings tests)"
 bash scripts/audio-tools.sh
+echo "== nginx and openssl (deployment tests)"
+bash scripts/nginx.sh
 echo "== postgresql"
 # A throwaway PostgreSQL server for the database tests, stopped and deleted on exit. Each run
 # gets its own (own state dir, own port), so runs in parallel, and a server started by hand with

@@ -1,6 +1,10 @@
 """Deployment settings, read once from ASSISTGATE_* environment variables and checked.
 
-Every part of the service reads its settings here, so there is one place to look.
+Every part of the service reads its settings here, so there is one place to look. An optional
+TOML file named by ASSISTGATE_CONFIG holds the same settings under their names without the
+prefix, in lower case (`database_url = "..."`); a variable set in the environment wins over the
+file. `REFERENCE` below documents every variable; docs/SETTINGS.md is generated from it and a
+test checks that every variable read here is in it.
 """
 
 from __future__ import annotations
@@ -8,17 +12,166 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENVIRONMENTS = ("development", "demo", "production")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 LOUISVILLE = ("louisville-lmpd-2017", "louisville-ordinance-2017")
 _ORIGIN = re.compile(r"^[A-Za-z0-9._/-]+$")
+PREFIX = "ASSISTGATE_"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One setting as an operator sees it: its variable, what it does, its default, its values."""
+
+    name: str
+    meaning: str
+    default: str
+    allowed: str
+    # Only in the environment: the file cannot name itself.
+    file: bool = True
+
+
+# Every setting, in the order of docs/SETTINGS.md (generated from this table).
+REFERENCE: tuple[Variable, ...] = (
+    Variable(
+        "ASSISTGATE_CONFIG",
+        "A TOML settings file holding any of the settings below under "
+        "their names without the prefix, in lower case; a variable set in the environment "
+        "wins over the file.",
+        "none",
+        "a path to a readable TOML file",
+        file=False,
+    ),
+    Variable(
+        "ASSISTGATE_ENVIRONMENT",
+        "What this installation is. In `production` the service "
+        "refuses to start with a default or missing secret (see docs/OPERATIONS.md) and "
+        "session cookies are sent over HTTPS only.",
+        "development",
+        "development, demo, production",
+    ),
+    Variable(
+        "ASSISTGATE_DATA_DIR",
+        "The folder of the signing keys (`keys/`), the sealed "
+        "recordings (`recordings/`) and, without ASSISTGATE_DATABASE_URL, the SQLite "
+        "database. Keep it outside the source tree.",
+        "$XDG_DATA_HOME/assistgate, else ~/.local/share/assistgate",
+        "a folder path",
+    ),
+    Variable(
+        "ASSISTGATE_DATABASE_URL",
+        "The database, as an SQLAlchemy URL. Production runs "
+        "on PostgreSQL; its password is never printed.",
+        "sqlite:///<data dir>/assistgate.db",
+        "sqlite:///PATH, or postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/NAME",
+    ),
+    Variable(
+        "ASSISTGATE_PROFILES",
+        "The policy instruments that bind this deployment; a "
+        "request is decided under those in force on its date.",
+        ",".join(LOUISVILLE),
+        "comma-separated profile ids (`assistgate policy list`)",
+    ),
+    Variable(
+        "ASSISTGATE_DEFAULT_PROFILES",
+        "The profiles `assistgate policy evaluate` uses for an assessment that names none.",
+        "louisville-lmpd-2017",
+        "comma-separated profile ids",
+    ),
+    Variable(
+        "ASSISTGATE_TIMEZONE",
+        "The deployment's time zone: a request's local date (which "
+        "picks the rules in force) and the times shown.",
+        "America/Kentucky/Louisville",
+        "an IANA time zone name",
+    ),
+    Variable(
+        "ASSISTGATE_LEDGER_ORIGIN",
+        "The name of this ledger inside its signed "
+        "checkpoints; never change it once the ledger has entries.",
+        "assistgate/louisville-metro",
+        "letters, digits and . _ / -",
+    ),
+    Variable(
+        "ASSISTGATE_ESCALATE_AFTER_SECONDS",
+        "A request nobody claims within this many "
+        "seconds is alerted to the next commander on duty, then to command staff.",
+        "120",
+        "1 to 86400",
+    ),
+    Variable(
+        "ASSISTGATE_PAGER_URL",
+        "A paging or text-message gateway that receives alerts as "
+        "JSON; without it, alerts are written to the log.",
+        "none (alerts are logged)",
+        "an http:// or https:// address",
+    ),
+    Variable(
+        "ASSISTGATE_COMMAND_STAFF_CONTACT",
+        "Who the pager reaches once every commander on duty has been alerted.",
+        "command-staff",
+        "1 to 200 characters",
+    ),
+    Variable(
+        "ASSISTGATE_RECORDING_RETENTION_DAYS",
+        "How long recorded calls are kept before "
+        "`assistgate recordings purge` may delete their audio; legal holds override it.",
+        "2557 (seven years)",
+        "a whole number of days, 1 or more",
+    ),
+    Variable(
+        "ASSISTGATE_RECORDING_RETENTION_BY_PROFILE",
+        "A longer (or shorter) retention for the recordings of requests under one instrument, "
+        "such as a state law that sets its own period.",
+        "none (ASSISTGATE_RECORDING_RETENTION_DAYS for all)",
+        "comma-separated PROFILE=DAYS, each profile one of ASSISTGATE_PROFILES",
+    ),
+    Variable(
+        "ASSISTGATE_LOG_LEVEL",
+        "The lowest level written to the JSON log on standard "
+        "error (see docs/OPERATIONS.md for its fields).",
+        "info",
+        "debug, info, warning, error",
+    ),
+)
+_KNOWN = {v.name: v for v in REFERENCE}
 
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+def read_settings_file(path: Path) -> dict[str, str]:
+    """Read a TOML settings file into ASSISTGATE_* values, refusing unknown or malformed keys."""
+    try:
+        with path.open("rb") as file:
+            document = tomllib.load(file)
+    except FileNotFoundError:
+        raise SettingsError(f"ASSISTGATE_CONFIG: {path}: no such file") from None
+    except OSError as exc:
+        raise SettingsError(f"ASSISTGATE_CONFIG: {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"ASSISTGATE_CONFIG: {path} is not valid TOML: {exc}") from None
+    values: dict[str, str] = {}
+    for key, value in document.items():
+        name = PREFIX + key.upper()
+        if key != key.lower() or name not in _KNOWN or not _KNOWN[name].file:
+            known = ", ".join(v.name.removeprefix(PREFIX).lower() for v in REFERENCE if v.file)
+            raise SettingsError(f"{path}: unknown setting {key!r} (known: {known})")
+        if isinstance(value, bool) or not isinstance(value, str | int | list):
+            raise SettingsError(f"{path}: {key}: expected a string, a whole number or a list "
+                                f"of strings; got {type(value).__name__}")  # fmt: skip
+        if isinstance(value, list):
+            if not all(isinstance(item, str) for item in value):
+                raise SettingsError(f"{path}: {key}: expected a list of strings")
+            value = ",".join(value)
+        values[name] = str(value)
+    return values
 
 
 def default_data_dir(env: dict[str, str]) -> Path:
@@ -80,6 +233,13 @@ def _url(env: dict[str, str], name: str) -> str:
     return raw
 
 
+def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = env.get(name, default).strip().lower()
+    if raw not in allowed:
+        raise SettingsError(f"{name}: expected one of {', '.join(allowed)}; got {raw!r}")
+    return raw
+
+
 def _contact(env: dict[str, str], default: str) -> str:
     raw = env.get("ASSISTGATE_COMMAND_STAFF_CONTACT", default).strip()
     if not raw or len(raw) > 200:
@@ -115,11 +275,33 @@ class Settings:
     # A longer (or shorter) period for the requests of one instrument, e.g. a state law that
     # sets its own (ASSISTGATE_RECORDING_RETENTION_BY_PROFILE="oregon-sanctuary-law=3653").
     recording_retention_by_profile: tuple[tuple[str, int], ...] = ()
+    # The lowest level written to the JSON log on standard error (ASSISTGATE_LOG_LEVEL).
+    log_level: str = "info"
+    # The settings file the values came from, if any (ASSISTGATE_CONFIG).
+    config_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        """Read the settings from the environment (or a given mapping), checking each."""
+        """Read the settings from the environment (or a given mapping) and the file it names."""
         env = dict(os.environ) if env is None else env
+        config = env.get("ASSISTGATE_CONFIG", "").strip()
+        if not config:
+            return cls._parse(env)
+        path = Path(config).expanduser()
+        from_file = read_settings_file(path)
+        merged = {**from_file, **env}
+        try:
+            return replace(cls._parse(merged), config_file=path)
+        except SettingsError as exc:
+            name = str(exc).split(":", 1)[0]
+            if name in from_file and name not in env:  # say where the bad value was written
+                raise SettingsError(
+                    f"{path}: {name.removeprefix(PREFIX).lower()} ({exc})"
+                ) from None
+            raise
+
+    @classmethod
+    def _parse(cls, env: dict[str, str]) -> Settings:
         environment = env.get("ASSISTGATE_ENVIRONMENT", cls.environment)
         if environment not in ENVIRONMENTS:
             raise SettingsError(
@@ -168,6 +350,7 @@ class Settings:
             recording_retention_by_profile=_days_by_profile(
                 env, "ASSISTGATE_RECORDING_RETENTION_BY_PROFILE", profiles
             ),
+            log_level=_choice(env, "ASSISTGATE_LOG_LEVEL", cls.log_level, LOG_LEVELS),
         )
 
     @property

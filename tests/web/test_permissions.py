@@ -133,6 +133,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/login/second-factor"): public("needs a password-only session; else to /login"),
     ("POST", "/logout"): public("ends the caller's own session, if any"),
     ("GET", "/healthz"): public("liveness for the load balancer; says nothing else"),
+    ("GET", "/readyz"): public("readiness: names of the checks and the kind of failure only"),
+    ("GET", "/metrics"): api("metrics:read", "Prometheus scrapes with a monitoring token "
+                             "that can do nothing else"),
     ("GET", "/openapi.json"): public("the API's description for dispatch-system vendors"),
     ("MOUNT", "/static"): public("stylesheet and scripts; no data"),
     # --- The public section (public.py, public_downloads.py): no sign-in, no personal data --

@@ -19,7 +19,8 @@ from assistgate.auth.security import (
 )
 from assistgate.db.base import utcnow
 
-SCOPES = ("requests:write", "requests:read", "recordings:write")
+# metrics:read is for a monitoring system's token: /metrics and nothing else.
+SCOPES = ("requests:write", "requests:read", "recordings:write", "metrics:read")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from assistgate.ledger.entry import parse_timestamp
 from assistgate.ledger.errors import KeyExistsError, KeyNotFoundError, KeyStoreError
 from assistgate.ledger.keys import FileKeyStore
 from assistgate.ledger.store import LedgerNotInitialised
+from assistgate.operations.preflight import StartRefused, check_production
 from assistgate.requests.errors import (
     AlreadyHeld,
     InvalidField,
@@ -122,9 +123,17 @@ def key_store(settings: Settings) -> FileKeyStore:
     return FileKeyStore(key_dir(settings))
 
 
-def open_app_or_exit(*, migrate: bool = True) -> App:
-    """Open the app named by the environment, or exit 2 naming the setting or the database."""
+def open_app_or_exit(*, migrate: bool = True, service: bool = False) -> App:
+    """Open the app named by the environment, or exit 2 naming the setting or the database.
+
+    A long-running `service` (the web service, a worker) first passes the production checks.
+    """
     settings = load_settings()
+    if service:
+        try:
+            check_production(settings)
+        except StartRefused as exc:
+            fail(f"refusing to start in production: {exc}")
     try:
         return open_app(settings, migrate=migrate)
     except SettingsError as exc:
@@ -134,9 +143,9 @@ def open_app_or_exit(*, migrate: bool = True) -> App:
 
 
 @contextmanager
-def opened_app() -> Iterator[App]:
+def opened_app(*, service: bool = False) -> Iterator[App]:
     """Open the app for one command and close its database connections afterwards."""
-    app = open_app_or_exit()
+    app = open_app_or_exit(service=service)
     try:
         yield app
     finally:

@@ -28,7 +28,7 @@ def outbox() -> None:
 def deliver(once: bool, interval: float) -> None:
     """Send due notifications (retrying failures with backoff) until stopped, or once."""
     sender = HttpxSender()
-    with opened_app() as app:
+    with opened_app(service=not once) as app:
         try:
             if once:
                 report = deliver_due(app, sender=sender)

@@ -128,9 +128,9 @@ def watch(folder: Path, username: str, interval: float, settle: float, once: boo
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
-    with opened_app() as app, app.sessions() as session:
+    with opened_app(service=True) as app, app.sessions() as session:
         acting_user(app, session, username)  # an unknown account fails now, not at each file
-    with opened_app() as app:
+    with opened_app(service=True) as app:
         watcher = Watcher(app, archive_for(app), folder, username, settle=settle,
                           report=lambda o: click.echo(f"{o.path.name}: {o.message}"))  # fmt: skip
         click.echo(f"watching {folder} (settle {settle:g} s); stop with Ctrl-C", err=True)

@@ -13,8 +13,10 @@ from fastapi.templating import Jinja2Templates
 
 from assistgate import __version__
 from assistgate.app import App
+from assistgate.operations.metrics import HttpMetrics
 from assistgate.web.admission import Admission
 from assistgate.web.deps import LoginRequired, PasswordChangeRequired, SecondFactorRequired
+from assistgate.web.observe import Observe
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -75,8 +77,11 @@ def create_web_app(app: App) -> FastAPI:
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
-    # Outermost: a request waits its turn before anything else runs for it.
+    # A request waits its turn before anything else runs for it; outside that, each request is
+    # given its id, logged and timed (waiting included).
     web.add_middleware(Admission)
+    web.state.http_metrics = HttpMetrics()
+    web.add_middleware(Observe, metrics=web.state.http_metrics)
 
     from assistgate.web.routers import all_routers
 

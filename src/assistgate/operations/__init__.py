@@ -1,0 +1,1 @@
+"""Running the service: start-up checks, readiness, metrics and the structured log."""
