@@ -8,13 +8,9 @@ fixture: they need no passwords, and hashing them with Argon2 is most of that fi
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
-import uvicorn
 
 from assistgate.app import App
 from assistgate.auth.models import User
@@ -90,20 +86,7 @@ def add_endpoint(app: App, *, name: str, url: str, secret: str | None = None) ->
 @contextmanager
 def serving_api(app: App) -> Iterator[str]:
     """Serve the web app on a free loopback port in a thread; yield its base URL."""
-    from tests.web.conftest import free_port
+    from tests.web.conftest import serving
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_web_app(app), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_web_app(app)) as base:
+        yield base

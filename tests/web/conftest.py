@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +74,13 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def live_server(web_app: App) -> Iterator[str]:
-    """Serve the app on a free loopback port in a thread; yield its base URL."""
+@contextmanager
+def serving(web: Any) -> Iterator[str]:
+    """Serve the ASGI app `web` on a free loopback port in a thread; yield its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_web_app(web_app), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))  # fmt: skip
+    config = uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning",
+                            access_log=False, timeout_graceful_shutdown=1)  # fmt: skip
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -86,9 +88,18 @@ def live_server(web_app: App) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(web_app: App) -> Iterator[str]:
+    """Serve the app on a free loopback port in a thread; yield its base URL."""
+    with serving(create_web_app(web_app)) as base:
+        yield base
 
 
 @pytest.fixture

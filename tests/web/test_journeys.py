@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,6 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select, update
 
@@ -30,7 +28,8 @@ from assistgate.integrations.notifier import FakeNotifier, SentAlert
 from assistgate.requests.escalation import EscalationLoop
 from assistgate.web.app import create_web_app
 from tests.recordings.audio import speak
-from tests.web.conftest import PASSWORD, TOTP, free_port
+from tests.web.conftest import PASSWORD, TOTP
+from tests.web.conftest import serving as serve_in_thread
 from tests.web.test_floor import open_floor_app
 
 
@@ -44,21 +43,8 @@ def serving(app: App, notifier: FakeNotifier) -> Iterator[str]:
     """Serve the app on a free loopback port, alerting through `notifier`; yield its address."""
     web = create_web_app(app)
     web.state.notifier = notifier
-    port = free_port()
-    config = uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False, timeout_graceful_shutdown=1)  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(web) as base:
+        yield base
 
 
 def sign_in(page: Page, base: str, username: str) -> None:

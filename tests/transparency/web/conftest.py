@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -19,7 +16,7 @@ from assistgate.requests.models import Decision, Request
 from assistgate.settings import Settings
 from assistgate.web.app import create_web_app
 from tests.conftest import DATABASE_BACKENDS, _fresh_postgres_database
-from tests.web.conftest import free_port
+from tests.web.conftest import serving
 
 # The demo's 18 months end here; the pages are asked for periods inside them.
 DEMO_END = dt.datetime(2019, 6, 1, tzinfo=dt.UTC)
@@ -71,16 +68,5 @@ def personal_strings(app: App) -> set[str]:
 @pytest.fixture(scope="module")
 def public_server(web_app: App) -> Iterator[str]:
     """Serve the app on a free loopback port for the module; yield its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_web_app(web_app), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_web_app(web_app)) as base:
+        yield base
