@@ -12,6 +12,7 @@ def N_(text: str) -> str:  # noqa: N802 (gettext's conventional name for a defer
     """Mark `text` for translation where it is defined; return it unchanged."""
     return text
 
+
 AGENCIES = {
     "ice-ero": N_("ICE Enforcement and Removal Operations"),
     "ice-hsi": N_("ICE Homeland Security Investigations"),

@@ -245,7 +245,7 @@ LOG_CODES: Mapping[str, Mapping[str, str]] = {
 
 def log_cells(row: PublicRow, language: Language) -> list[list[Shown]]:
     """Return the cells of one public log row, each a list of values (none when empty)."""
-    cells = []
+    cells: list[list[Shown]] = []
     for column, value in zip(COLUMNS, row.to_json().values(), strict=True):
         table = LOG_CODES.get(column, {})
         if value is None:
