@@ -151,24 +151,30 @@ def test_the_figures_and_the_log_show_the_data_in_words_of_each_language(
 
 
 def test_the_arabic_tables_read_from_the_right_with_codes_left_to_right(
-    public_server: str, phone: Page, tmp_path: Path
+    public_server: str, browser: Browser, phone: Page, tmp_path: Path
 ) -> None:
+    wide = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     for page, table in (("log", "table.log"), ("figures", "table.counts")):
-        phone.goto(f"{public_server}/public/{page}?period={YEAR}&lang=ar")
-        layout = phone.evaluate(TABLE_LAYOUT, table)
+        wide.goto(f"{public_server}/public/{page}?period={YEAR}&lang=ar")
+        layout = wide.evaluate(TABLE_LAYOUT, table)
         assert layout["direction"] == "rtl"
         assert layout["codeDirection"] == "ltr"
         assert layout["fromRight"] < 2, (page, layout)
         assert layout["fromLeft"] > 20, (page, layout)
-    # The log's table scrolls sideways inside its region, starting from its right edge.
+    wide.context.close()
+    # On a phone each request is a card: the column's name on the right, its value to its left.
     phone.goto(f"{public_server}/public/log?period={YEAR}&lang=ar")
-    region = phone.locator("div.scroll", has=phone.locator("table.log"))
-    assert region.evaluate("e => e.scrollWidth > e.clientWidth")
-    assert region.evaluate("e => e.scrollLeft") == 0  # 0 is the right edge in right to left
-    first = phone.locator("table.log thead th").first.bounding_box()
-    assert first is not None
-    assert first["x"] + first["width"] <= PHONE["width"]
-    assert first["x"] + first["width"] > PHONE["width"] - 40
+    cells = phone.locator("table.log tbody tr").first.locator("td")
+    assert cells.count() == len(COLUMNS)
+    for i in range(len(COLUMNS)):
+        label = cells.nth(i).locator(".label").bounding_box()
+        value = cells.nth(i).locator("data, bdi, .none").first.bounding_box()
+        card = cells.nth(i).bounding_box()
+        assert label is not None and value is not None and card is not None
+        assert card["x"] + card["width"] - (label["x"] + label["width"]) < 2
+        assert value["x"] + value["width"] <= label["x"] + 1
+        assert value["x"] >= card["x"] - 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.screenshot(path=str(shots(tmp_path) / "log-ar.png"))
 
 
