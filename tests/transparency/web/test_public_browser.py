@@ -55,9 +55,11 @@ LOG_CELLS = """() => [...document.querySelectorAll('table.log tbody tr')].map(tr
 TABLE_LAYOUT = """(selector) => {
   const table = document.querySelector(selector), box = table.getBoundingClientRect();
   const first = table.querySelector('thead th').getBoundingClientRect();
-  const code = table.querySelector('code.code');
+  const code = table.querySelector('code.code bdi'), cell = code.closest('td, th');
+  const ink = code.getBoundingClientRect(), padding = parseFloat(getComputedStyle(cell).paddingRight);
   return {direction: getComputedStyle(table).direction, fromRight: box.right - first.right,
-          fromLeft: first.left - box.left, codeDirection: getComputedStyle(code).direction};
+          fromLeft: first.left - box.left, codeDirection: getComputedStyle(code).direction,
+          codeFromCellRight: cell.getBoundingClientRect().right - padding - ink.right};
 }"""
 # Codes of the data (ones a resident could not mistake for a word: with - or _).
 DATA_CODES = sorted({code for table in (labels.AGENCIES, labels.ACTIONS, labels.OUTCOMES,
@@ -159,6 +161,7 @@ def test_the_arabic_tables_read_from_the_right_with_codes_left_to_right(
         layout = wide.evaluate(TABLE_LAYOUT, table)
         assert layout["direction"] == "rtl"
         assert layout["codeDirection"] == "ltr"
+        assert abs(layout["codeFromCellRight"]) < 2, (page, layout)  # under its words
         assert layout["fromRight"] < 2, (page, layout)
         assert layout["fromLeft"] > 20, (page, layout)
     wide.context.close()
