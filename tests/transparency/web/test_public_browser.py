@@ -56,7 +56,8 @@ TABLE_LAYOUT = """(selector) => {
   const table = document.querySelector(selector), box = table.getBoundingClientRect();
   const first = table.querySelector('thead th').getBoundingClientRect();
   const code = table.querySelector('code.code bdi'), cell = code.closest('td, th');
-  const ink = code.getBoundingClientRect(), padding = parseFloat(getComputedStyle(cell).paddingRight);
+  const ink = code.getBoundingClientRect();
+  const padding = parseFloat(getComputedStyle(cell).paddingRight);
   return {direction: getComputedStyle(table).direction, fromRight: box.right - first.right,
           fromLeft: first.left - box.left, codeDirection: getComputedStyle(code).direction,
           codeFromCellRight: cell.getBoundingClientRect().right - padding - ink.right};
@@ -65,6 +66,11 @@ TABLE_LAYOUT = """(selector) => {
 DATA_CODES = sorted({code for table in (labels.AGENCIES, labels.ACTIONS, labels.OUTCOMES,
                                         labels.EXCEPTIONS, labels.GROUNDS) for code in table
                      if "_" in code or "-" in code})  # fmt: skip
+
+
+def whole_word(words: str, text: str) -> bool:
+    """Return whether `words` occur in `text` as whole words."""
+    return re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text) is not None
 
 
 @pytest.fixture
@@ -128,8 +134,7 @@ def test_the_figures_and_the_log_show_the_data_in_words_of_each_language(
             assert not [c for c in DATA_CODES if c in own], (code, page)
             if code != "en":
                 # Whole words: "Period" is not left over in the Spanish "Periodo".
-                left = [m for m in english
-                        if say(m) != m and re.search(rf"(?<!\w){re.escape(m)}(?!\w)", own)]  # fmt: skip
+                left = [m for m in english if say(m) != m and whole_word(m, own)]
                 assert not left, f"{code} {page}: English left on the page: {left[:3]}"
         # Each cell of the log says, in the language, what the download holds for that row.
         rows = phone.evaluate(LOG_CELLS)
@@ -173,7 +178,9 @@ def test_the_arabic_tables_read_from_the_right_with_codes_left_to_right(
         label = cells.nth(i).locator(".label").bounding_box()
         value = cells.nth(i).locator("data, bdi, .none").first.bounding_box()
         card = cells.nth(i).bounding_box()
-        assert label is not None and value is not None and card is not None
+        assert label is not None
+        assert value is not None
+        assert card is not None
         assert card["x"] + card["width"] - (label["x"] + label["width"]) < 2
         assert value["x"] + value["width"] <= label["x"] + 1
         assert value["x"] >= card["x"] - 1
