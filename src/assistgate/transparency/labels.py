@@ -66,6 +66,9 @@ GROUNDS = {
     "violence_risk": N_("risk of violence stated by the agency"),
     "outstanding_criminal_warrant": N_("outstanding criminal warrant"),
     "judicial_criminal_warrant": N_("criminal warrant signed by a judge"),
+    "federal_magistrate_immigration_warrant": N_(
+        "federal magistrate judge's warrant on a criminal immigration charge"
+    ),
 }
 # The public log's columns, as the public log page heads them (the downloads keep the codes).
 LOG_COLUMNS = {
