@@ -181,13 +181,26 @@ def missing_translations(code: str, msgids: Iterable[str]) -> list[str]:
     return [m for m in msgids if catalog.get(m) is None]
 
 
+def coded(language: Language, table: Mapping[str, str], code: str) -> str:
+    """Return the plain words for `code` (a table of `labels`) in `language`, "" if unlisted.
+
+    The words are the English of `labels` translated through the catalog, so a code the tables
+    do not know is shown as itself rather than guessed at.
+    """
+    english = table.get(code)
+    return language.gettext(english) if english else ""
+
+
 WEB = Path(__file__).parents[1] / "web"
-# Where the public pages' words are: their templates, and the module that draws their charts.
-MESSAGE_SOURCES = (WEB / "templates" / "public", WEB / "routes" / "public.py")
+# Where the public pages' words are: their templates, the module that draws their charts, and
+# the plain words for the data's codes (marked `N_`, deferred: translated when shown).
+MESSAGE_SOURCES = (WEB / "templates" / "public", WEB / "routes" / "public.py",
+                   Path(__file__).parent / "labels.py")  # fmt: skip
+KEYWORDS = {"_": None, "N_": None}
 
 
 def public_messages(sources: Iterable[Path] = MESSAGE_SOURCES) -> list[str]:
-    """Return every message the public pages mark for translation (`_("...")`), in order."""
+    """Return every message the public pages mark for translation (`_` or `N_`), in order."""
     from babel.messages.extract import extract
 
     found: dict[str, None] = {}
@@ -196,7 +209,7 @@ def public_messages(sources: Iterable[Path] = MESSAGE_SOURCES) -> list[str]:
         for path in files:
             method = "python" if path.suffix == ".py" else "jinja2"
             with path.open("rb") as f:
-                for _line, message, _comments, _context in extract(method, f, keywords={"_": None}):
+                for _line, message, _comments, _context in extract(method, f, keywords=KEYWORDS):
                     if isinstance(message, str):
                         found.setdefault(message)
     return list(found)

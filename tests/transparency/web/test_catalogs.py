@@ -86,3 +86,31 @@ def test_a_broken_catalog_is_refused_with_its_file_and_entry_named(
     target.write_text(original.replace("unreviewed", "looked at it"), "utf-8")
     with pytest.raises(CatalogError, match="looked at it"):
         review_of("es")
+
+
+def test_every_code_the_public_pages_can_show_has_words_in_every_language() -> None:
+    from assistgate.policy import default_registry
+    from assistgate.policy.facts import ACTIONS, AGENCIES
+    from assistgate.requests.enums import ExceptionKind
+    from assistgate.transparency import labels
+    from assistgate.transparency.i18n import coded
+    from assistgate.transparency.public_log import COLUMNS
+    from assistgate.transparency.records import OUTCOME_CATEGORIES
+
+    grounds = {g.id for p in default_registry().all_versions() for g in p.grounds}
+    assert set(labels.AGENCIES) == set(AGENCIES)
+    assert set(labels.ACTIONS) == set(ACTIONS)
+    assert set(labels.OUTCOMES) == set(OUTCOME_CATEGORIES)
+    assert set(labels.EXCEPTIONS) == {k.value for k in ExceptionKind}
+    assert set(labels.GROUNDS) == grounds
+    assert tuple(labels.LOG_COLUMNS) == COLUMNS
+    spanish = languages()["es"]
+    assert coded(spanish, labels.AGENCIES, "cbp") == "Oficina de Aduanas y Protección Fronteriza"
+    assert coded(spanish, labels.GROUNDS, "no-such-ground") == ""
+    tables = (labels.AGENCIES, labels.ACTIONS, labels.OUTCOMES, labels.DECISIONS,
+              labels.EXCEPTIONS, labels.GROUNDS, labels.LOG_COLUMNS)  # fmt: skip
+    for code in TRANSLATED:
+        say = languages()[code].gettext
+        # "Action" and "Exception" are French as they are; the data's words differ everywhere.
+        same = [w for t in tables for w in t.values() if say(w) == w and len(w) > 3]
+        assert not same, f"{code}: untranslated words of the data: {same}"

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +17,10 @@ import pytest
 from axe_playwright_python import sync_playwright as axe_module  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, Page, ViewportSize
 
+from assistgate.transparency import labels
 from assistgate.transparency.i18n import CODES, languages, public_messages
 from assistgate.transparency.public_log import COLUMNS
+from assistgate.web.routes.public import LOG_CODES
 from tests.transparency.web.conftest import YEAR
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -41,6 +44,33 @@ HEADING_LAYOUT = """() => {
   return {direction: getComputedStyle(h1).direction, textLeft: text.left - box.left,
           textRight: box.right - text.right};
 }"""
+
+
+# The public log's cells as shown: per row, per column, each value's code and shown text.
+LOG_CELLS = """() => [...document.querySelectorAll('table.log tbody tr')].map(tr =>
+  [...tr.children].map(td => [...td.querySelectorAll('data, bdi')].map(e =>
+    ({code: e.tagName === 'DATA' ? e.value : e.textContent, text: e.textContent,
+      align: getComputedStyle(e.closest('td')).textAlign}))))"""
+# Where a table's first column sits: at the start edge of the table, in the page's direction.
+TABLE_LAYOUT = """(selector) => {
+  const table = document.querySelector(selector), box = table.getBoundingClientRect();
+  const first = table.querySelector('thead th').getBoundingClientRect();
+  const code = table.querySelector('code.code bdi'), cell = code.closest('td, th');
+  const ink = code.getBoundingClientRect();
+  const padding = parseFloat(getComputedStyle(cell).paddingRight);
+  return {direction: getComputedStyle(table).direction, fromRight: box.right - first.right,
+          fromLeft: first.left - box.left, codeDirection: getComputedStyle(code).direction,
+          codeFromCellRight: cell.getBoundingClientRect().right - padding - ink.right};
+}"""
+# Codes of the data (ones a resident could not mistake for a word: with - or _).
+DATA_CODES = sorted({code for table in (labels.AGENCIES, labels.ACTIONS, labels.OUTCOMES,
+                                        labels.EXCEPTIONS, labels.GROUNDS) for code in table
+                     if "_" in code or "-" in code})  # fmt: skip
+
+
+def whole_word(words: str, text: str) -> bool:
+    """Return whether `words` occur in `text` as whole words."""
+    return re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text) is not None
 
 
 @pytest.fixture
@@ -84,6 +114,78 @@ def test_each_language_reads_in_its_direction_with_nothing_left_in_english(
         left = [m for m in english if say(m) != m and m in own]
         assert not left, f"{code}: English left on the page: {left[:3]}"
         assert say("It is safe to call the police") in own
+
+
+def test_the_figures_and_the_log_show_the_data_in_words_of_each_language(
+    public_server: str, phone: Page, tmp_path: Path
+) -> None:
+    english = [m for m in public_messages() if len(m) > 3]
+    answer = phone.request.get(f"{public_server}/public/log.json?period={YEAR}")
+    published = {row["reference"]: row for row in json.loads(answer.text())}
+    folder = shots(tmp_path)
+    for code in CODES:
+        say = languages()[code].gettext
+        for page in ("figures", "log"):
+            phone.goto(f"{public_server}/public/{page}?period={YEAR}&lang={code}")
+            phone.screenshot(path=str(folder / f"{page}-{code}.png"), full_page=True)
+            assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            own = phone.evaluate(OWN_TEXT)
+            # Every code is in words: none is left among the page's own text.
+            assert not [c for c in DATA_CODES if c in own], (code, page)
+            if code != "en":
+                # Whole words: "Period" is not left over in the Spanish "Periodo".
+                left = [m for m in english if say(m) != m and whole_word(m, own)]
+                assert not left, f"{code} {page}: English left on the page: {left[:3]}"
+        # Each cell of the log says, in the language, what the download holds for that row.
+        rows = phone.evaluate(LOG_CELLS)
+        assert len(rows) == min(100, len(published))
+        for cells in rows:
+            row = published[cells[0][0]["code"]]
+            for column, values in zip(COLUMNS, cells, strict=True):
+                value = row[column]
+                codes = value if isinstance(value, list) else [value]
+                if isinstance(value, bool):
+                    codes = ["yes" if value else "no"]
+                    words = [say(labels.YES_NO[value])]
+                elif column in LOG_CODES:
+                    words = [say(LOG_CODES[column][c]) for c in codes]
+                else:  # a reference, month, week or district: shown as it is
+                    words = [str(c) for c in codes if c is not None]
+                    codes = words
+                assert [v["code"] for v in values] == codes, (code, column)
+                assert [v["text"] for v in values] == words, (code, column)
+                assert {v["align"] for v in values} <= {"start"}
+
+
+def test_the_arabic_tables_read_from_the_right_with_codes_left_to_right(
+    public_server: str, browser: Browser, phone: Page, tmp_path: Path
+) -> None:
+    wide = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    for page, table in (("log", "table.log"), ("figures", "table.counts")):
+        wide.goto(f"{public_server}/public/{page}?period={YEAR}&lang=ar")
+        layout = wide.evaluate(TABLE_LAYOUT, table)
+        assert layout["direction"] == "rtl"
+        assert layout["codeDirection"] == "ltr"
+        assert abs(layout["codeFromCellRight"]) < 2, (page, layout)  # under its words
+        assert layout["fromRight"] < 2, (page, layout)
+        assert layout["fromLeft"] > 20, (page, layout)
+    wide.context.close()
+    # On a phone each request is a card: the column's name on the right, its value to its left.
+    phone.goto(f"{public_server}/public/log?period={YEAR}&lang=ar")
+    cells = phone.locator("table.log tbody tr").first.locator("td")
+    assert cells.count() == len(COLUMNS)
+    for i in range(len(COLUMNS)):
+        label = cells.nth(i).locator(".label").bounding_box()
+        value = cells.nth(i).locator("data, bdi, .none").first.bounding_box()
+        card = cells.nth(i).bounding_box()
+        assert label is not None
+        assert value is not None
+        assert card is not None
+        assert card["x"] + card["width"] - (label["x"] + label["width"]) < 2
+        assert value["x"] + value["width"] <= label["x"] + 1
+        assert value["x"] >= card["x"] - 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.screenshot(path=str(shots(tmp_path) / "log-ar.png"))
 
 
 def test_the_language_picker_remembers_the_choice_and_works_from_the_keyboard(
@@ -153,6 +255,7 @@ def test_the_downloads_open_and_parse(public_server: str, phone: Page, tmp_path:
 
 @pytest.mark.parametrize("path", ["/public?lang=en", "/public?lang=ar", "/public?lang=ne",
                                   f"/public/figures?period={YEAR}", "/public/log",
+                                  f"/public/figures?period={YEAR}&lang=ar", "/public/log?lang=es",
                                   "/public/downloads?lang=uk"])  # fmt: skip
 def test_axe_core_finds_no_serious_accessibility_problem(public_server: str, phone: Page,
                                                          path: str) -> None:  # fmt: skip

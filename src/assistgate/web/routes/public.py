@@ -9,6 +9,8 @@ transparency domain's public functions, which never read a name, a number or fre
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -22,11 +24,12 @@ from assistgate.db.base import utcnow
 from assistgate.policy import default_registry
 from assistgate.policy.profiles import Source
 from assistgate.settings import LOUISVILLE
+from assistgate.transparency import labels
 from assistgate.transparency.charts import Series, bar_chart, legend
-from assistgate.transparency.figures import Figures, compute_figures, percent_text
-from assistgate.transparency.i18n import CODES, Language, choose, languages
+from assistgate.transparency.figures import Counts, Figures, compute_figures, percent_text
+from assistgate.transparency.i18n import CODES, Language, choose, coded, languages
 from assistgate.transparency.periods import FORMS, Period, PeriodError, parse_period
-from assistgate.transparency.public_log import COLUMNS, load_public_log
+from assistgate.transparency.public_log import COLUMNS, PublicRow, load_public_log
 from assistgate.web.app import templates
 from assistgate.web.deps import AppDep, DbSession
 
@@ -142,7 +145,7 @@ def figures_page(request: Request, app: AppDep, db: DbSession) -> Response:
         return unknown_language(request, str(exc))
     context = {"figures": figures, "period": period, "bad_period": bad, "forms": FORMS,
                "charts": trend_charts(figures, language), "query": period_query(period),
-               "percent": percent_text}  # fmt: skip
+               "details": detail_tables(figures, language), "percent": percent_text}  # fmt: skip
     return render(request, "public/figures.html", context, current="/public/figures",
                   status_code=400 if bad else 200)  # fmt: skip
 
@@ -157,13 +160,18 @@ def log_page(request: Request, app: AppDep, db: DbSession, page: int = 1) -> Res
             period = parse_period(text, app.settings.zone)
         except PeriodError:
             bad = text[:40]
+    try:
+        language, _asked = page_language(request)
+    except UnknownLanguage as exc:
+        return unknown_language(request, str(exc))
     rows = load_public_log(db, app.settings.zone, period)
     rows.reverse()  # newest first on screen; the downloads keep the reference order
     pages = max(1, -(-len(rows) // LOG_PAGE_SIZE))
     page = min(max(page, 1), pages)
     shown = rows[(page - 1) * LOG_PAGE_SIZE : page * LOG_PAGE_SIZE]
-    context = {"rows": shown, "total": len(rows), "page": page, "pages": pages,
-               "period": period, "bad_period": bad, "columns": COLUMNS,
+    context = {"rows": [log_cells(row, language) for row in shown], "total": len(rows),
+               "page": page, "pages": pages, "period": period, "bad_period": bad,
+               "columns": [(c, language.gettext(labels.LOG_COLUMNS[c])) for c in COLUMNS],
                "query": period_query(period),
                "pager_query": period_query(period)[1:] + "&" if period else ""}  # fmt: skip
     return render(request, "public/log.html", context, current="/public/log",
@@ -210,4 +218,65 @@ def trend_charts(figures: Figures, language: Language) -> list[dict[str, Any]]:
         chart("chart-decisions", _("What was decided, each month"), decided),
         chart("chart-prohibited", _("Requests asking for a forbidden action, each month"),
               [prohibited]),
+    ]  # fmt: skip
+
+
+# --- The data's codes in the page's language -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One value of the data as a page shows it: its words in the page's language, its code."""
+
+    words: str  # "" for a value that is not a code (a reference, a month) or an unlisted code
+    code: str  # as the downloads have it
+
+
+# The table of plain words each coded column of the public log takes its words from.
+LOG_CODES: Mapping[str, Mapping[str, str]] = {
+    "agency": labels.AGENCIES,
+    "requested_actions": labels.ACTIONS,
+    "decision": labels.DECISIONS,
+    "grounds": labels.GROUNDS,
+    "prohibited_actions_asked": labels.ACTIONS,
+    "outcome": labels.OUTCOMES,
+}
+
+
+def log_cells(row: PublicRow, language: Language) -> list[list[Shown]]:
+    """Return the cells of one public log row, each a list of values (none when empty)."""
+    cells: list[list[Shown]] = []
+    for column, value in zip(COLUMNS, row.to_json().values(), strict=True):
+        table = LOG_CODES.get(column, {})
+        if value is None:
+            cells.append([])
+        elif isinstance(value, bool):
+            # The downloads' CSV writes booleans as yes/no: the same words, translated.
+            cells.append([Shown(language.gettext(labels.YES_NO[value]), "yes" if value else "no")])
+        elif isinstance(value, list):
+            cells.append([Shown(coded(language, table, v), v) for v in value])
+        else:
+            cells.append([Shown(coded(language, table, str(value)), str(value))])
+    return cells
+
+
+def detail_tables(figures: Figures, language: Language) -> list[dict[str, Any]]:
+    """Return the figures' tables of counts by code, with the codes in `language`."""
+    _ = language.gettext
+
+    def table(caption: str, heading: str, counts: Counts,
+              words: Mapping[str, str] | None) -> dict[str, Any]:  # fmt: skip
+        rows = [(Shown(coded(language, words or {}, code), code), n) for code, n in counts]
+        return {"caption": caption, "heading": heading, "rows": rows, "recorded": words is None}
+
+    d, c, o = figures.decisions, figures.compliance, figures.outcomes
+    return [
+        table(_("Requests by agency"), _("Agency"), figures.by_agency, labels.AGENCIES),
+        table(_("Actions asked for"), _("Action"), figures.by_action, labels.ACTIONS),
+        table(_("Grounds that held"), _("Ground"), d.grounds, labels.GROUNDS),
+        table(_("Forbidden actions asked for"), _("Action"), d.prohibited_asked, labels.ACTIONS),
+        table(_("Exceptions to the procedure"), _("Exception"), c.exceptions, labels.EXCEPTIONS),
+        # Offences are the words officers recorded, not codes: shown as recorded.
+        table(_("Arrests by the police, by offence"), _("Offence"), o.police_arrests_by_offence,
+              None),
     ]  # fmt: skip
