@@ -117,12 +117,12 @@ class IntakeLoad:
                 incident = f"{self.prefix}-{n:06d}"
                 sent = time.monotonic()
                 try:
-                    response = client.post("/api/v1/requests",
-                                           json={**NEW_REQUEST, "cad_incident_id": incident})  # fmt: skip
-                    status, body = response.status_code, response.text
+                    body = {**NEW_REQUEST, "cad_incident_id": incident}
+                    response = client.post("/api/v1/requests", json=body)
+                    status, text = response.status_code, response.text
                 except httpx.HTTPError as exc:
-                    status, body = None, f"{type(exc).__name__}: {exc}"
-                intake = Intake(incident, sent, time.monotonic(), status, body=body[:500])
+                    status, text = None, f"{type(exc).__name__}: {exc}"
+                intake = Intake(incident, sent, time.monotonic(), status, body=text[:500])
                 if status in (200, 201):
                     intake.ref = response.json()["ref"]
                 self.sent.append(intake)
