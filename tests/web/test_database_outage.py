@@ -36,8 +36,9 @@ class Cluster:
         self.url = ""
 
     def script(self, action: str) -> str:
-        done = subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh"), action],
-                              env=self.env, capture_output=True, text=True, timeout=180)  # fmt: skip
+        script = str(ROOT / "scripts" / "postgres.sh")
+        done = subprocess.run(["bash", script, action], env=self.env, capture_output=True,
+                              text=True, timeout=180)  # fmt: skip
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
