@@ -1,4 +1,4 @@
-"""The database gone: answer 503 with a plain message instead of a 500 and a traceback.
+"""The database gone, or the disk full: a plain answer (503, 507) instead of a 500.
 
 Every request opens its own transaction, so a request that meets a lost connection has written
 nothing: it is rolled back with its session. The next request gets a fresh connection (the
@@ -7,6 +7,7 @@ pool pings each one before use), so the service recovers by itself once the data
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from fastapi import FastAPI, Request
@@ -31,8 +32,21 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)})  # fmt: skip
 
 
+FULL = (errno.ENOSPC, errno.EDQUOT)
+FULL_MESSAGE = ("the recordings store is full: nothing was stored or recorded; tell the "
+                "administrator, then send it again")  # fmt: skip
+
+
 def add_outage_handlers(web: FastAPI) -> None:
-    """Answer a lost or unreachable database with 503 and Retry-After."""
+    """Answer a lost database with 503 and Retry-After, a full disk with 507."""
+
+    @web.exception_handler(OSError)
+    async def disk(request: Request, exc: OSError) -> JSONResponse:
+        if exc.errno not in FULL:
+            raise exc
+        log.error("disk full during %s %s: %s", request.method, request.url.path,
+                  exc.strerror)  # fmt: skip
+        return JSONResponse({"detail": FULL_MESSAGE, "error": "storage_full"}, status_code=507)
 
     @web.exception_handler(OperationalError)
     async def operational(request: Request, exc: OperationalError) -> JSONResponse:
