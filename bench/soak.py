@@ -6,11 +6,12 @@
 (URL: a PostgreSQL server, e.g. `bash scripts/postgres.sh start`; a fresh database is made on
 it and dropped after. ASSISTGATE_TEST_POSTGRES_URL is used when --postgres is not given.)
 
-The rate. Louisville MetroSafe took more than 725,000 calls in 2017 (records request reported
-by votelouisville.com, see the shared FACTS.md), 83 an hour on average. We take the peak hour
-as twice the average hour (our assumption: the busiest hours of a day run at about twice its
-mean) and multiply by ten: 1,656 intakes an hour, 0.46 a second, as if every 911 call at
-peak were a request from an immigration agency (they come about once a week). Around them:
+The rate. Louisville MetroSafe took more than 725,000 calls in 2017 (from a records request,
+https://www.votelouisville.com/metrosafe-911-calls-visualized/), 83 an hour on average. We
+take the peak hour as twice the average hour (our assumption: the busiest hours of a day run at
+about twice its mean) and multiply by ten: 1,656 intakes an hour, 0.46 a second, as if every
+911 call at peak were a request from an immigration agency (they come about once a week).
+Around them:
 
 - intake: `POST /api/v1/requests` by the dispatch system's token, at that rate;
 - review: a commanding officer claims and decides each intake (two form posts), same rate;

@@ -105,9 +105,6 @@ class IntakeLoad:
         self.thread.join(timeout=60)
         return self.sent
 
-    def acknowledged(self) -> list[Intake]:
-        return [i for i in list(self.sent) if i.status in (200, 201)]
-
     def _run(self) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
         with httpx.Client(base_url=self.base, headers=headers, timeout=30) as client:
