@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -76,3 +77,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     # Asked for only here, so that the SQLite half runs even where PostgreSQL is missing.
     server_url: str = request.getfixturevalue("postgres_url")
     yield from _fresh_postgres_database(server_url)
+
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic",
+                  "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, launched by Playwright (never its own download).
+
+    Per module, and defined once, here: a running sync Playwright keeps its event loop in the
+    main thread, so while one is alive every `asyncio.run` (and a second Playwright) fails;
+    a session-wide one broke every later test module that runs asyncio.
+    """
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("ASSISTGATE_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()

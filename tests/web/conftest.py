@@ -3,7 +3,6 @@ server on loopback, and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -15,7 +14,7 @@ import pyotp
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from assistgate.app import App
 from assistgate.auth.models import User
@@ -27,9 +26,6 @@ from tests.factories import PEOPLE, make_app
 PASSWORD = "correct horse battery staple"
 # A known TOTP secret per person who needs a second factor, so tests can compute codes.
 TOTP = {name: pyotp.random_base32() for name in PEOPLE}
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-quic",
-                  "--no-first-run"]  # fmt: skip
 
 
 def give_passwords(app: App) -> None:
@@ -93,16 +89,6 @@ def live_server(web_app: App) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, launched by Playwright (never its own download)."""
-    executable = os.environ.get("ASSISTGATE_CHROMIUM", "/usr/bin/chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from assistgate.requests.models import Decision, Request
 from assistgate.settings import Settings
 from assistgate.web.app import create_web_app
 from tests.conftest import DATABASE_BACKENDS, _fresh_postgres_database
-from tests.web.conftest import browser, free_port  # noqa: F401 (browser is a fixture)
+from tests.web.conftest import free_port
 
 # The demo's 18 months end here; the pages are asked for periods inside them.
 DEMO_END = dt.datetime(2019, 6, 1, tzinfo=dt.UTC)
