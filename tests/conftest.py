@@ -79,16 +79,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from _fresh_postgres_database(server_url)
 
 
-# One Chromium for the whole run: Playwright's synchronous API runs its own event loop on the
-# main thread, so a second instance (or asyncio.run in a test) cannot start beside it.
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-quic",
                   "--no-first-run"]  # fmt: skip
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, launched by Playwright (never its own download)."""
+    """Debian's Chromium, headless, launched by Playwright (never its own download).
+
+    Per module, and defined once, here: a running sync Playwright keeps its event loop in the
+    main thread, so while one is alive every `asyncio.run` (and a second Playwright) fails;
+    a session-wide one broke every later test module that runs asyncio.
+    """
     executable = os.environ.get("ASSISTGATE_CHROMIUM", "/usr/bin/chromium")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)

@@ -6,6 +6,7 @@ import click
 
 from assistgate import __version__
 from assistgate.cli.audit import audit as audit_group
+from assistgate.cli.backup import backup
 from assistgate.cli.cfs import cfs
 from assistgate.cli.db import db
 from assistgate.cli.demo import demo
@@ -47,3 +48,4 @@ main.add_command(evidence)
 main.add_command(recordings)
 main.add_command(report)
 main.add_command(cfs)
+main.add_command(backup)

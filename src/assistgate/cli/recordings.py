@@ -3,6 +3,7 @@ sealed store, the review queue, blocks, legal holds and retention. See docs/RECO
 
 from __future__ import annotations
 
+import errno
 import functools
 import signal
 import sys
@@ -62,6 +63,11 @@ def _recording_errors(command: Callable[P, R]) -> Callable[P, R]:
             fail(str(exc), EXIT_INVALID)
         except RecordingKeyError as exc:
             fail(f"the recordings' key cannot be used: {exc}", EXIT_INVALID)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            fail(f"the recordings store is full ({exc.strerror}): nothing was stored or "
+                 "recorded; free space, then run the command again", EXIT_INVALID)  # fmt: skip
 
     return reports_errors(run)
 

@@ -31,6 +31,7 @@ from typing import Protocol
 
 import httpx
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from assistgate import __version__
@@ -299,6 +300,9 @@ def run_worker(
     while not stop.is_set():
         try:
             deliver_due(app, sender=sender)
+        except OperationalError as exc:  # the database restarting: one line, no traceback
+            log.warning("outbox delivery pass failed: the database cannot be reached (%s)",
+                        type(exc.orig).__name__)  # fmt: skip
         except Exception:  # a database hiccup must not end the worker; the next pass retries
             log.exception("outbox delivery pass failed")
         stop.wait(interval)

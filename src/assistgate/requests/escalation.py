@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistgate.auth.enums import Role
@@ -297,7 +298,11 @@ class EscalationLoop:
         while not self._stop.is_set():
             try:
                 self.run_once()
-            except Exception:  # a failed round (database restarting, ...) is retried next round
+            except OperationalError as exc:  # the database restarting: one line, no traceback
+                reason = type(exc.orig).__name__
+                log.warning("the escalation round failed: the database cannot be reached "
+                            "(%s); retrying in %.1f s", reason, self.every)  # fmt: skip
+            except Exception:  # any other failed round is retried next round too
                 log.exception("the escalation round failed; retrying in %.1f s", self.every)
             self._stop.wait(self.every)
 

@@ -17,6 +17,7 @@ from assistgate.operations.metrics import HttpMetrics
 from assistgate.web.admission import Admission
 from assistgate.web.deps import LoginRequired, PasswordChangeRequired, SecondFactorRequired
 from assistgate.web.observe import Observe
+from assistgate.web.outage import add_outage_handlers
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -72,6 +73,8 @@ def create_web_app(app: App) -> FastAPI:
     @web.exception_handler(PasswordChangeRequired)
     async def to_password_change(request: Request, exc: PasswordChangeRequired) -> Response:
         return RedirectResponse("/account/password", status_code=303)
+
+    add_outage_handlers(web)  # the database gone: 503, not 500
 
     @web.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

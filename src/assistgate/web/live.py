@@ -230,6 +230,10 @@ class PostgresListener:
                     while not self._stop.is_set():
                         for note in connection.notifies(timeout=0.5):
                             self.broker.publish(Change.from_json(note.payload))
+            except psycopg.OperationalError as exc:  # the server restarting: no traceback
+                log.warning("lost the PostgreSQL LISTEN connection (%s); reconnecting",
+                            " ".join(str(exc).split())[:200])  # fmt: skip
+                self._stop.wait(1.0)
             except Exception:
                 log.exception("lost the PostgreSQL LISTEN connection; reconnecting")
                 self._stop.wait(1.0)
