@@ -138,6 +138,16 @@ REFERENCE: tuple[Variable, ...] = (
         "info",
         "debug, info, warning, error",
     ),
+    Variable(
+        "ASSISTGATE_BACKUP_PASSPHRASE",
+        "The passphrase that seals the private keys in a backup, for "
+        "`assistgate backup create`, `verify` and `restore` when --passphrase-file is not "
+        "given. Read by those commands only, never by the service; keep it out of the "
+        "settings file.",
+        "none (the commands ask for --passphrase-file or --without-private-keys)",
+        "at least 12 characters",
+        file=False,
+    ),
 )
 _KNOWN = {v.name: v for v in REFERENCE}
 
