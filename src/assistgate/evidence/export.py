@@ -141,7 +141,7 @@ def export_evidence(
     get_request(session, ref)
     recordings = evidence_recordings(session, archive, ref)
     signed = _head(session)
-    subjects = [ref, *(subject_of(r) for r in recordings)]  # type: ignore[arg-type]
+    subjects = [ref, *(subject_of(r) for r in recordings)]
     files: dict[str, bytes] = {CHECKPOINT: _json(signed.to_json()), README: readme(ref).encode()}
     files.update(_proof_documents(session, subjects, signed))
     listed: list[dict[str, Any]] = []
@@ -155,16 +155,18 @@ def export_evidence(
                              f"({exc}); run 'assistgate recordings verify'") from exc  # fmt: skip
         path = recording_path(recording.sha256, recording.format)
         files[path] = data
-        listed.append({"path": path, "duration_seconds": recording.duration_seconds,
-                       "format": recording.format, "codec": recording.codec,
+        # `chunks()` checked these bytes against the recording's SHA-256 as it read them.
+        listed.append({"path": path, "sha256": recording.sha256,
+                       "duration_seconds": recording.duration_seconds, "format": recording.format,
+                       "codec": recording.codec,
                        "original_name": recording.original_name})  # fmt: skip
     extra = {item["path"]: item for item in listed}
     manifest = {
         "format": FORMAT, "request": ref, "exported_at": utc_timestamp(now),
         "exported_by": actor.username, "tree_size": signed.checkpoint.size,
         "root": signed.checkpoint.root.hex(),
-        "files": [{**extra.get(name, {}), "path": name, "sha256": sha256_hex(data),
-                   "size": len(data)} for name, data in files.items()],
+        "files": [(extra.get(name) or {"path": name, "sha256": sha256_hex(data)})
+                  | {"size": len(data)} for name, data in files.items()],
     }  # fmt: skip
     manifest_bytes = _json(manifest)
     _write_zip(out, {MANIFEST: manifest_bytes, **files})

@@ -69,7 +69,7 @@ def require(actor: User, roles: frozenset[Role], doing: str) -> None:
         raise NotPermitted(f"{actor.username} may not {doing}; allowed: {allowed}")
 
 
-def subject_of(recording: Recording) -> str:
+def subject_of(recording: Recording | EvidenceRecording) -> str:
     """Return the ledger subject of a recording attached to no request."""
     return f"recording:{recording.sha256[:32]}"
 
